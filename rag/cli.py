@@ -1,0 +1,236 @@
+"""The ``coach`` command line.  Known failures print one clear line and exit non-zero."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from rag.settings import Settings, load_settings
+
+for _var, _val in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
+                   ("ANONYMIZED_TELEMETRY", "False"), ("TOKENIZERS_PARALLELISM", "false")):
+    os.environ.setdefault(_var, _val)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Interview Coach: study and mock interviews from your own notes, offline.")
+err = Console(stderr=True)
+out = Console()
+
+
+class CoachError(Exception):
+    """A failure the user can fix; shown as one line."""
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from ingest.discover import CorpusError
+    from rag.llm import EndpointError, ModelFilesError
+    from rag.retriever import IndexNotBuilt
+
+    return (CoachError, CorpusError, IndexNotBuilt, ModelFilesError, EndpointError)
+
+
+def friendly(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except _known_errors() as e:
+            err.print(f"[bold red]error:[/] {e}")
+            raise typer.Exit(1)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130)
+    return wrapper
+
+
+def _settings(**overrides) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except Exception as e:  # pydantic validation of env/file values
+        raise CoachError(f"invalid settings: {e}") from e
+
+
+def _services(settings: Settings):
+    from rag.services import build_services
+
+    return build_services(settings)
+
+
+def run_ingest_with_progress(services, quiet: bool = False):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return services.ingest(progress=progress)
+
+
+def ensure_index(services) -> None:
+    """Build the store on first use instead of failing: a fresh clone just works."""
+    from ingest.indexer import read_index_meta
+
+    if read_index_meta(services.settings) is None:
+        err.print("The notes are not indexed yet: indexing them now.")
+        run_ingest_with_progress(services)
+
+
+@app.command()
+@friendly
+def ingest(corpus: Path = typer.Option(None, "--corpus", help="Notes folder (default: settings.corpus_dir)."),
+           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
+    """Index the notes: embeds only new or changed chunks, deletes what disappeared."""
+    services = _services(_settings(corpus_dir=corpus))
+    report = run_ingest_with_progress(services, quiet=as_json)
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/] {w}")
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    out.print(
+        f"[bold]{report.files}[/] files, [bold]{report.chunks}[/] chunks "
+        f"(added {report.added}, updated {report.updated}, deleted {report.deleted}, unchanged {report.unchanged}; "
+        f"embedded {report.embedded}), {report.questions} questions in the bank, {report.seconds:.2f} s"
+    )
+
+
+def _read_batch(path: Path) -> list[dict]:
+    items = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item.get("question"), str):
+                raise ValueError("no 'question' string")
+        except (ValueError, AttributeError) as e:
+            raise CoachError(f"{path}:{i}: not a JSON object with a 'question': {e}") from e
+        items.append(item)
+    return items
+
+
+@app.command()
+@friendly
+def retrieve(question: str = typer.Argument(None), k: int = typer.Option(None, "--k", min=1, max=50),
+             batch: Path = typer.Option(None, "--batch", exists=True, dir_okay=False, help="JSONL with 'question' and optional 'history'."),
+             as_json: bool = typer.Option(False, "--json")):
+    """Show the note chunks retrieved for a question (no chat model involved)."""
+    if not question and not batch:
+        raise CoachError("give a QUESTION or --batch FILE")
+    services = _services(_settings())
+    ensure_index(services)
+    if batch:
+        for item in _read_batch(batch):
+            r = services.retriever.search(item["question"], item.get("history") or [], k=k)
+            print(json.dumps({"question": item["question"], "hits": [h.to_dict() for h in r.hits]}, ensure_ascii=False))
+        return
+    r = services.retriever.search(question, [], k=k)
+    if as_json:
+        print(json.dumps([h.to_dict() for h in r.hits], ensure_ascii=False, indent=1))
+        return
+    out.print(f"[dim]{r.ms:.1f} ms; best cosine {r.best_vector:.2f} ({'covered' if r.covered else 'not covered'})[/]")
+    for i, h in enumerate(r.hits, start=1):
+        out.print(f"[bold]{i}.[/] [cyan]{h.chunk.heading}[/] [dim](rrf {h.score:.4f}, cos {h.vector_score:.2f})[/]")
+        out.print("   " + h.chunk.text[:240].replace("\n", " ") + ("…" if len(h.chunk.text) > 240 else ""))
+
+
+def _print_sources(sources) -> None:
+    for h in sources:
+        out.print(f"  [dim][{h.n}] {h.chunk.heading}[/]")
+
+
+@app.command()
+@friendly
+def ask(question: str, as_json: bool = typer.Option(False, "--json")):
+    """Answer one question from the notes, with citations."""
+    from rag.chain import Answer, Token
+
+    services = _services(_settings())
+    ensure_index(services)
+    final = None
+    for ev in services.chain.stream(question):
+        if isinstance(ev, Token) and not as_json:
+            out.print(ev.text, end="", highlight=False, markup=False)
+        elif isinstance(ev, Answer):
+            final = ev
+    if as_json:
+        print(json.dumps(final.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        out.print()
+        _print_sources([h for h in final.sources if h.n in final.cited] or final.sources)
+
+
+@app.command()
+@friendly
+def chat():
+    """Multi-turn questions in the terminal, streaming.  Ctrl-D or 'exit' to leave."""
+    from rag.chain import Answer, Token
+
+    services = _services(_settings())
+    ensure_index(services)
+    history: list[str] = []
+    out.print("[bold]Ask your notes anything[/] (exit with Ctrl-D or 'exit').")
+    while True:
+        try:
+            q = out.input("[bold green]you>[/] ").strip()
+        except EOFError:
+            break
+        if q.lower() in {"exit", "quit"}:
+            break
+        if not q:
+            continue
+        out.print("[bold blue]coach>[/] ", end="")
+        for ev in services.chain.stream(q, history):
+            if isinstance(ev, Token):
+                out.print(ev.text, end="", highlight=False, markup=False)
+            elif isinstance(ev, Answer):
+                out.print()
+                _print_sources([h for h in ev.sources if h.n in ev.cited])
+        history.append(q)
+
+
+@app.command()
+@friendly
+def ui(host: str = typer.Option(None, help="Default: settings.host (127.0.0.1)."),
+       port: int = typer.Option(None, help="Default: settings.port (7860)."),
+       no_ingest: bool = typer.Option(False, "--no-ingest", help="Skip the incremental ingest at start.")):
+    """Open the Gradio app (indexes the notes first; only changes are embedded)."""
+    from ui.app import build_app
+
+    settings = _settings(host=host, port=port)
+    services = _services(settings)
+    if not no_ingest:
+        report = run_ingest_with_progress(services)
+        err.print(f"Indexed {report.files} files, {report.chunks} chunks (embedded {report.embedded}) in {report.seconds:.1f} s.")
+    err.print("Loading the chat model…")
+    services.chat_model  # load once, before the first user waits for it
+    demo = build_app(settings, services)
+    err.print(f"Open http://{settings.host}:{settings.port}")
+    demo.queue(default_concurrency_limit=1).launch(server_name=settings.host, server_port=settings.port,
+                                                   show_error=False, inbrowser=False)
+
+
+@app.command()
+@friendly
+def bench(as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm")):
+    """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s)."""
+    from rag.bench import run_bench
+
+    figures = run_bench(_settings(), skip_llm=skip_llm, log=err.print)
+    print(json.dumps(figures, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,97 @@
+"""Prompt assembly: lean numbered context blocks.
+
+Every prompt token costs ~16 ms before the first answer token on 2 cores, so each block is cut
+down to the lines that matter for the question within a shared word budget.
+"""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.prompts import ChatPromptTemplate
+
+from rag.lexical import tokenize
+from rag.types import Hit
+
+SYSTEM = (
+    "You are an interview coach. Answer using only the numbered notes. "
+    "Answer every part of the question in 2-5 short sentences. "
+    "End each sentence with the note number it comes from, like [1]. "
+    "If the notes do not contain the answer, reply: My notes don't cover that."
+)
+
+HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
+
+ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
+
+WORDS_PER_TOKEN = 0.72  # measured on the notes with the Qwen tokenizer (English + markdown)
+
+
+def _lines(text: str) -> list[str]:
+    """Bullets and sentences of a chunk, without markdown emphasis or blank lines."""
+    out = []
+    for raw in text.splitlines():
+        line = re.sub(r"\*\*|__|`", "", raw).strip()
+        line = re.sub(r"^>\s*", "", line)
+        if not line or set(line) <= set("-*|: "):
+            continue
+        out.append(line)
+    return out
+
+
+def compress(text: str, query: str, max_words: int) -> str:
+    """Keep the lines most related to the query (and the opening line), in their original order."""
+    lines = _lines(text)
+    if sum(len(l.split()) for l in lines) <= max_words:
+        return "\n".join(lines)
+    q = set(tokenize(query))
+    scored = []
+    for i, line in enumerate(lines):
+        toks = tokenize(line)
+        overlap = len(q.intersection(toks))
+        scored.append((overlap + (1.5 if i == 0 else 0.0) + 0.2 * min(len(toks), 8) / 8, i))
+    keep, used = set(), 0
+    for _, i in sorted(scored, key=lambda s: (-s[0], s[1])):
+        n = len(lines[i].split())
+        if used + n > max_words and keep:
+            continue
+        keep.add(i)
+        used += n
+    return "\n".join(lines[i] for i in sorted(keep))
+
+
+def block_title(hit: Hit) -> str:
+    heads = hit.chunk.headings
+    title = heads[-1] if heads else hit.chunk.file
+    return re.sub(r"^\d+\.\s*", "", title)
+
+
+def build_blocks(hits: list[Hit], query: str, token_budget: int) -> list[tuple[int, Hit, str]]:
+    """Number the hits 1..n and give each a compressed text; better-ranked blocks get more room."""
+    if not hits:
+        return []
+    words = int(token_budget * WORDS_PER_TOKEN)
+    shares = [1.0 / (1 + 0.35 * i) for i in range(len(hits))]
+    total = sum(shares)
+    blocks = []
+    for i, hit in enumerate(hits, start=1):
+        budget = max(25, int(words * shares[i - 1] / total))
+        hit.n = i
+        blocks.append((i, hit, compress(hit.chunk.text, query, budget)))
+    return blocks
+
+
+def format_notes(blocks: list[tuple[int, Hit, str]]) -> str:
+    return "\n\n".join(f"[{n}] {block_title(hit)}\n{text}" for n, hit, text in blocks)
+
+
+def prompt_inputs(question: str, blocks: list[tuple[int, Hit, str]], history: list[str] | None) -> dict:
+    earlier = f"Earlier question: {history[-1].strip()}\n" if history else ""
+    return {"notes": format_notes(blocks), "earlier": earlier, "question": question.strip()}
+
+
+def not_covered_message(nearest_topics: list[str]) -> str:
+    if not nearest_topics:
+        return "My notes don't cover that."
+    topics = "; ".join(re.sub(r"^\d+\.\s*", "", t) for t in nearest_topics)
+    return f"My notes don't cover that. The nearest topics they do cover: {topics}."

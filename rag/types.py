@@ -1,0 +1,43 @@
+"""Retrieval results, shared by the chain, the CLI, the UI and the evals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.models import Chunk
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float  # fused (reciprocal rank) score
+    vector_score: float = 0.0  # cosine similarity of the best query to this chunk (0 if not a vector hit)
+    n: int | None = None  # citation number once used as a context block
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    def to_dict(self) -> dict:
+        d = {
+            "file": self.chunk.file,
+            "heading": self.chunk.heading,
+            "text": self.chunk.text,
+            "score": round(self.score, 6),
+            "vector_score": round(self.vector_score, 4),
+            "chunk_id": self.chunk.chunk_id,
+        }
+        if self.n is not None:
+            d = {"n": self.n, **d}
+        return d
+
+
+@dataclass
+class Retrieval:
+    query: str
+    queries: list[str]  # what was actually searched (follow-ups add a contextual query)
+    hits: list[Hit]
+    best_vector: float  # best cosine over all candidates: the coverage signal
+    covered: bool
+    nearest_topics: list[str] = field(default_factory=list)
+    ms: float = 0.0

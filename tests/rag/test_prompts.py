@@ -1,0 +1,47 @@
+from ingest.models import Chunk
+from rag.prompts import ANSWER_PROMPT, build_blocks, compress, format_notes, not_covered_message, prompt_inputs
+from rag.types import Hit
+
+
+def _hit(text, heads=("Deployment", "9. What is canary deployment?")):
+    return Hit(Chunk("id" + str(hash(text)), "002.txt", heads, text), 0.03)
+
+
+LONG = "\n".join(
+    ["Canary deployment gradually rolls out new models to a small subset of users."]
+    + [f"- unrelated filler line number {i} about kubernetes nodes and quotas" for i in range(30)]
+    + ["- Automated rollback: trigger on metric degradation"]
+)
+
+
+def test_compress_keeps_opening_and_query_lines_within_budget():
+    out = compress(LONG, "how does canary rollback work", max_words=40)
+    assert out.startswith("Canary deployment gradually")
+    assert "Automated rollback" in out
+    assert len(out.split()) <= 40
+
+
+def test_compress_leaves_short_text_whole_minus_markdown():
+    assert compress("**Answer:**\n> Git tracks changes.", "git", 50) == "Answer:\nGit tracks changes."
+
+
+def test_blocks_are_numbered_and_titled_without_numbering():
+    blocks = build_blocks([_hit("Canary text."), _hit("Blue green text.", ("8. Blue-green?",))], "q", 300)
+    assert [n for n, _, _ in blocks] == [1, 2]
+    notes = format_notes(blocks)
+    assert notes.startswith("[1] What is canary deployment?\nCanary text.")
+    assert "[2] Blue-green?" in notes
+
+
+def test_prompt_is_lean_and_carries_the_earlier_turn():
+    blocks = build_blocks([_hit(LONG)], "canary", 200)
+    msgs = ANSWER_PROMPT.format_messages(**prompt_inputs("and how to roll back?", blocks, ["explain canary"]))
+    human = msgs[1].content
+    assert "Earlier question: explain canary" in human and human.endswith("Question: and how to roll back?")
+    assert len(human.split()) < 200
+    assert "[1]" in msgs[0].content  # the system prompt shows the citation format
+
+
+def test_not_covered_names_nearest_topics():
+    msg = not_covered_message(["9. What is canary deployment?", "Model Deployment"])
+    assert "don't cover" in msg and "What is canary deployment?" in msg and "9." not in msg
