@@ -234,3 +234,83 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
+
+
+def _progress_bar(label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+
+
+@app.command("eval")
+@friendly
+def eval_cmd(limit: int = typer.Option(None, "--limit", min=1, help="Only the first N items."),
+             kinds: str = typer.Option(None, "--kinds", help="Comma list: factual,compare,scenario,followup,out_of_scope."),
+             k: int = typer.Option(None, "--k", min=1, help="Context blocks / precision cut-off (default: settings.context_k)."),
+             retrieval_only: bool = typer.Option(False, "--retrieval-only", help="No chat model: retrieval and the refusal gate only (fast)."),
+             no_llm_judge: bool = typer.Option(False, "--no-llm-judge", help="Skip the chat-model judge (faster)."),
+             check: bool = typer.Option(False, "--check", help="Exit 1 when a metric is under its threshold in evals/thresholds.toml."),
+             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
+    """Measure retrieval quality, faithfulness, citations, refusals; writes evals/reports/<time>/."""
+    from evals.golden import KINDS
+    from evals.report import write_report
+    from evals.run import run_eval
+    from evals.thresholds import check_thresholds
+
+    kind_list = [x.strip() for x in kinds.split(",")] if kinds else None
+    if kind_list and (bad := [x for x in kind_list if x not in KINDS]):
+        raise CoachError(f"unknown kinds {bad}; choose from {', '.join(KINDS)}")
+    services = _services(_settings())
+    ensure_index(services)
+    with _progress_bar("evaluating") as bar:
+        task = bar.add_task("eval", total=None)
+        report = run_eval(services, kinds=kind_list, limit=limit, k=k, generate=not retrieval_only,
+                          llm_judge=not no_llm_judge, progress=lambda d, t: bar.update(task, completed=d, total=t))
+    folder = write_report(report)
+    if as_json:
+        print(json.dumps(report["summary"], indent=1))
+    else:
+        out.print((folder / "report.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+    err.print(f"Report written to {folder}")
+    if check:
+        failures = check_thresholds(report["summary"])
+        for f in failures:
+            err.print(f"[bold red]below threshold:[/] {f}")
+        if failures:
+            raise typer.Exit(1)
+
+
+@app.command("eval-compare")
+@friendly
+def eval_compare(a: Path = typer.Argument(..., exists=True), b: Path = typer.Argument(..., exists=True)):
+    """Compare two eval reports (folders or report.json) metric by metric."""
+    from rich.table import Table
+
+    from evals.report import compare, load_report
+
+    table = Table("metric", "A", "B", "B - A")
+    for name, va, vb, d in compare(load_report(a), load_report(b)):
+        style = "" if d in (None, 0) else ("green" if d > 0 else "red")
+        table.add_row(name, str(va), str(vb), f"[{style}]{d:+}[/]" if d is not None else "-")
+    out.print(table)
+
+
+@app.command()
+@friendly
+def calibrate(no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
+              limit: int = typer.Option(None, "--limit", min=1),
+              check: bool = typer.Option(False, "--check", help="Exit 1 when a judge is under its accuracy threshold.")):
+    """Judge calibration: each judge's accuracy, precision and recall at catching planted claims."""
+    from evals.calibration import run_calibration
+    from evals.thresholds import check_calibration
+
+    services = _services(_settings())
+    with _progress_bar("judging") as bar:
+        task = bar.add_task("cal", total=None)
+        result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit,
+                                 progress=lambda d, t: bar.update(task, completed=d, total=t))
+    print(json.dumps(result, indent=1))
+    if check and (failures := check_calibration(result)):
+        for f in failures:
+            err.print(f"[bold red]below threshold:[/] {f}")
+        raise typer.Exit(1)

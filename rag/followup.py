@@ -2,7 +2,9 @@
 
 A question such as "and how do you roll it back?" says nothing on its own.  Instead of asking
 the chat model to rewrite it (an extra ~3-6 s per turn on 2 cores), retrieval also searches the
-question joined with the previous user turn and fuses both rankings.
+question joined with the previous user turn and fuses both rankings.  A turn counts as a
+follow-up when it reads like one (opener, pronoun, very short) or when the question alone
+matches the notes only weakly.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ _ANAPHORA = {"it", "its", "that", "this", "those", "these", "they", "them", "the
              "other", "former", "latter", "there", "same", "such", "both", "either", "he", "she"}
 
 
-def is_followup(question: str, history: list[str]) -> bool:
+def reads_as_followup(question: str, history: list[str]) -> bool:
     if not history:
         return False
     q = question.strip().lower()
@@ -24,9 +26,5 @@ def is_followup(question: str, history: list[str]) -> bool:
     return any(w in _ANAPHORA for w in words)
 
 
-def retrieval_queries(question: str, history: list[str]) -> list[str]:
-    """The question itself, plus the previous user turn joined to it when it reads as a follow-up."""
-    queries = [question.strip()]
-    if is_followup(question, history):
-        queries.append(f"{history[-1].strip()} {question.strip()}")
-    return queries
+def contextual_query(question: str, history: list[str]) -> str:
+    return f"{history[-1].strip()} {question.strip()}"

@@ -77,7 +77,7 @@ def build_blocks(hits: list[Hit], query: str, token_budget: int) -> list[tuple[i
     for i, hit in enumerate(hits, start=1):
         budget = max(25, int(words * shares[i - 1] / total))
         hit.n = i
-        blocks.append((i, hit, compress(hit.chunk.text, query, budget)))
+        blocks.append((i, hit, compress(hit.section_text, query, budget)))
     return blocks
 
 

@@ -39,9 +39,10 @@ class Settings(BaseSettings):
     k: int = Field(5, ge=1, le=20, description="Hits returned by `coach retrieve` / used as sources.")
     context_k: int = Field(4, ge=1, le=10, description="Context blocks given to the chat model.")
     fetch_k: int = Field(20, ge=5, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(20, ge=1, description="Reciprocal rank fusion constant (tuned on the golden set).")
     dedup_threshold: float = Field(0.92, ge=0.5, le=1.0, description="Cosine above which a lower-ranked hit is a near-duplicate.")
     min_relevance: float = Field(0.36, description="Best vector cosine below which the notes are taken not to cover a question.")
+    followup_below: float = Field(0.45, description="With history, a question whose best cosine is below this is also searched joined with the previous turn.")
     context_token_budget: int = Field(380, ge=100, description="Approximate tokens of note text put into the prompt.")
 
     # --- chat model --------------------------------------------------------------------

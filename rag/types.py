@@ -13,6 +13,13 @@ class Hit:
     score: float  # fused (reciprocal rank) score
     vector_score: float = 0.0  # cosine similarity of the best query to this chunk (0 if not a vector hit)
     n: int | None = None  # citation number once used as a context block
+    parts: list[Chunk] = field(default_factory=list)  # other retrieved parts of the same section
+
+    @property
+    def section_text(self) -> str:
+        """The text of this chunk and the other retrieved parts of its section, in note order."""
+        chunks = sorted([self.chunk, *self.parts], key=lambda c: c.part)
+        return "\n".join(c.text for c in chunks)
 
     @property
     def chunk_id(self) -> str:

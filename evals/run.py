@@ -1,0 +1,138 @@
+"""The evaluation runner: retrieval (no LLM), then generation with faithfulness judges.
+
+Usable as ``coach eval`` or ``python -m evals.run``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from evals.golden import load_golden
+from evals.judges import EmbeddingJudge, LLMJudge, split_claims, split_sentences
+from evals.metrics import aggregate, mean, percentile, retrieval_scores
+from rag.citations import CITATION
+
+RETRIEVAL_KEYS = ["hit@1", "hit@3", "hit@5", "mrr", "context_precision", "source_recall@5"]
+GEN_KEYS = ["faithfulness_embedding", "faithfulness_llm", "judge_agreement", "citation_precision",
+            "key_point_recall", "answer_relevance", "total_ms", "first_token_ms"]
+
+
+def is_refusal(answer) -> bool:
+    return (not answer.covered) or "don't cover" in answer.answer.lower()
+
+
+def _retrieval_row(services, item: dict, k: int) -> dict:
+    r = services.retriever.search(item["question"], item.get("history") or [], k=max(k, 5))
+    row = {"id": item["id"], "kind": item["kind"], "question": item["question"], "gate_refused": not r.covered,
+           "best_cosine": round(r.best_vector, 4), "retrieval_ms": round(r.ms, 2),
+           "hits": [f"{h.chunk.heading}" for h in r.hits[:5]]}
+    if item["kind"] != "out_of_scope":
+        row.update(retrieval_scores([h.to_dict() for h in r.hits], item["sources"], precision_k=k))
+    return row
+
+
+def _cosine(embeddings, a: str, b: str) -> float:
+    v = np.asarray(embeddings.embed_documents([a, b]), dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-12
+    return float(v[0] @ v[1])
+
+
+def _citation_precision(answer: str, blocks: dict[int, str], judge: EmbeddingJudge) -> float | None:
+    """Share of (sentence, cited block) pairs where the block supports the sentence."""
+    checks = []
+    for sent in split_sentences(answer):
+        nums = [int(n) for m in CITATION.finditer(sent) for n in m.group(1).replace(";", ",").split(",") if n.strip()]
+        claim = CITATION.sub("", sent).strip()
+        for n in nums:
+            if n in blocks and claim:
+                checks.append(judge.judge([claim], blocks[n])[0].supported)
+    return sum(checks) / len(checks) if checks else None
+
+
+def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: LLMJudge | None) -> dict:
+    ans = services.chain.ask(item["question"], item.get("history") or [])
+    refused = is_refusal(ans)
+    row = {"answer": ans.answer, "refused": refused, "total_ms": ans.timings.get("total_ms"),
+           "first_token_ms": ans.timings.get("first_token_ms"), "completion_tokens": ans.timings.get("completion_tokens")}
+    if item["kind"] == "out_of_scope" or refused:
+        return row
+    claims = split_claims(ans.answer)
+    emb = emb_judge.judge(claims, ans.context)
+    row["claims"] = [{"text": c, "embedding": e.supported} for c, e in zip(claims, emb)]
+    row["faithfulness_embedding"] = sum(v.supported for v in emb) / len(emb) if emb else None
+    if llm_judge is not None and claims:
+        llm = llm_judge.judge(claims, ans.context)
+        for c, v in zip(row["claims"], llm):
+            c["llm"] = v.supported
+        row["faithfulness_llm"] = sum(v.supported for v in llm) / len(llm)
+        row["judge_agreement"] = sum(a.supported == b.supported for a, b in zip(emb, llm)) / len(llm)
+    blocks = {h.n: h.chunk.text for h in ans.sources}
+    row["citation_precision"] = _citation_precision(ans.answer, blocks, emb_judge)
+    kp = emb_judge.judge(item["key_points"], ans.answer) if item.get("key_points") else []
+    row["key_point_recall"] = sum(v.supported for v in kp) / len(kp) if kp else None
+    row["answer_relevance"] = round(_cosine(services.embeddings, item["question"], ans.answer), 4)
+    return row
+
+
+def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = None, k: int | None = None,
+             generate: bool = True, llm_judge: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    settings = services.settings
+    k = k or settings.context_k
+    items = load_golden(kinds=kinds, limit=limit)
+    emb_judge = EmbeddingJudge(services.embeddings)
+    judge = LLMJudge(services.chat_model) if (generate and llm_judge) else None
+    rows, t0 = [], time.perf_counter()
+    for i, item in enumerate(items, start=1):
+        row = _retrieval_row(services, item, k)
+        if generate:
+            row.update(_generation_row(services, item, emb_judge, judge))
+        rows.append(row)
+        if progress:
+            progress(i, len(items))
+    in_scope = [r for r in rows if r["kind"] != "out_of_scope"]
+    oos = [r for r in rows if r["kind"] == "out_of_scope"]
+    refusal_key = "refused" if generate else "gate_refused"
+    summary = {
+        "retrieval": aggregate(in_scope, RETRIEVAL_KEYS) if in_scope else {},
+        "retrieval_ms_p50": percentile([r["retrieval_ms"] for r in rows], 50),
+        "retrieval_ms_p95": percentile([r["retrieval_ms"] for r in rows], 95),
+        "refusal_rate_out_of_scope": mean(float(r[refusal_key]) for r in oos),
+        "false_refusal_rate": mean(float(r[refusal_key]) for r in in_scope),
+        "gate_refusal_rate_out_of_scope": mean(float(r["gate_refused"]) for r in oos),
+        "gate_false_refusal_rate": mean(float(r["gate_refused"]) for r in in_scope),
+    }
+    if generate:
+        answered = [r for r in in_scope if not r.get("refused")]
+        summary["generation"] = aggregate(answered, GEN_KEYS) if answered else {}
+        claims = [c for r in answered for c in r.get("claims", [])]
+        summary["claims"] = len(claims)
+        summary["faithfulness_embedding_claims"] = mean(float(c["embedding"]) for c in claims)
+        if judge:
+            summary["faithfulness_llm_claims"] = mean(float(c["llm"]) for c in claims if "llm" in c)
+            summary["judge_agreement_claims"] = mean(float(c["llm"] == c["embedding"]) for c in claims if "llm" in c)
+        summary["ragas"] = ragas_status(settings)
+    return {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "settings": {"llm_provider": settings.llm_provider, "local_model": settings.local_model,
+                     "openai_model": settings.openai_model if settings.llm_provider == "openai" else None,
+                     "k": k, "context_k": settings.context_k, "min_relevance": settings.min_relevance,
+                     "context_token_budget": settings.context_token_budget},
+        "items": len(rows), "kinds": kinds or "all", "generate": generate,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "summary": summary, "rows": rows,
+    }
+
+
+def ragas_status(settings) -> str:
+    """ragas needs an OpenAI-compatible judge endpoint; say plainly why it was not run."""
+    try:
+        import ragas  # noqa: F401
+    except ImportError:
+        return "not run: ragas is not installed (pip install ragas)"
+    if settings.llm_provider != "openai":
+        return "not run: ragas needs an OpenAI-compatible judge endpoint (COACH_LLM_PROVIDER=openai)"
+    return "not run: ragas integration is not implemented for this ragas version"

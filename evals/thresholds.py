@@ -1,0 +1,43 @@
+"""Reads evals/thresholds.toml and lists what a summary falls short of."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+PATH = Path(__file__).resolve().parent / "thresholds.toml"
+
+
+def load_thresholds(path: Path = PATH) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _below(name: str, value, minimum: float) -> list[str]:
+    return [f"{name} = {value} < {minimum}"] if value is None or value < minimum else []
+
+
+def _above(name: str, value, maximum: float) -> list[str]:
+    return [f"{name} = {value} > {maximum}"] if value is None or value > maximum else []
+
+
+def check_thresholds(summary: dict, t: dict | None = None) -> list[str]:
+    t = t or load_thresholds()
+    r, fails = t["retrieval"], []
+    allr = summary.get("retrieval", {}).get("all", {})
+    fails += _below("hit@5", allr.get("hit@5"), r["hit@5"])
+    fails += _below("mrr", allr.get("mrr"), r["mrr"])
+    if summary.get("gate_refusal_rate_out_of_scope") is not None:
+        fails += _below("gate refusal (out of scope)", summary["gate_refusal_rate_out_of_scope"], r["gate_refusal_rate_out_of_scope"])
+        fails += _above("gate false refusal", summary["gate_false_refusal_rate"], r["gate_false_refusal_rate_max"])
+    if "generation" in summary:
+        g = t["generation"]
+        fails += _below("faithfulness (embedding judge)", summary.get("faithfulness_embedding_claims"), g["faithfulness"])
+        fails += _below("refusal (out of scope)", summary.get("refusal_rate_out_of_scope"), g["refusal_rate_out_of_scope"])
+        fails += _above("false refusal", summary.get("false_refusal_rate"), g["false_refusal_rate_max"])
+    return fails
+
+
+def check_calibration(result: dict, t: dict | None = None) -> list[str]:
+    t = t or load_thresholds()
+    return [f for name in ("embedding", "llm") if name in result
+            for f in _below(f"{name} judge accuracy", result[name]["accuracy"], t["calibration"]["accuracy"])]

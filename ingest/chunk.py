@@ -1,0 +1,246 @@
+"""Units -> retrieval chunks: one chunk per unit, oversized units split in balanced parts at
+paragraph/bullet/line boundaries, tiny section fragments merged into a related neighbour."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, replace
+
+from ingest.models import Chunk, Unit, UnitKind
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def chunk_id(file: str, headings: tuple[str, ...] | list[str], part: int, text: str) -> str:
+    """Stable content-derived id: same file, heading path, part and text -> same id, in any run."""
+    norm = " ".join(text.split())
+    key = "\x1e".join((file, "\x1f".join(headings), str(part), norm))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- merging tiny sections
+
+
+@dataclass(frozen=True)
+class _Piece:
+    file: str
+    headings: tuple[str, ...]
+    text: str
+    kind: UnitKind
+    question: str | None
+    line: int
+
+    @property
+    def section_path(self) -> tuple[str, ...]:
+        return self.headings if self.kind == "section" else self.headings[:-1]
+
+
+def _related(a: _Piece, b: _Piece) -> bool:
+    """Same file and same parent heading (siblings), or one section contains the other."""
+    sa, sb = a.section_path, b.section_path
+    n = min(len(sa), len(sb))
+    return a.file == b.file and (sa[:-1] == sb[:-1] or sa[:n] == sb[:n])
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _render(p: _Piece, base: tuple[str, ...]) -> str:
+    """Text of ``p`` inside a chunk headed by ``base``: its deeper headings become a bold line."""
+    extra = p.headings[len(_common(p.headings, base)) :] if p.kind == "section" else ()
+    return f"**{' > '.join(extra)}**\n\n{p.text}" if extra else p.text
+
+
+def _join(a: _Piece, b: _Piece) -> _Piece:
+    host = b if b.kind != "section" else a if a.kind != "section" else None
+    if host is None:
+        base = _common(a.headings, b.headings)
+        return replace(a, headings=base, text=f"{_render(a, base)}\n\n{_render(b, base)}")
+    base = host.section_path
+    return replace(host, text=f"{_render(a, base)}\n\n{_render(b, base)}", line=a.line)
+
+
+def _merge_pass(pieces: list[_Piece], min_words: int, into: set[str]) -> list[_Piece]:
+    out, i = list(pieces), 0
+    while i < len(out):
+        p = out[i]
+        if p.kind == "section" and words(p.text) < min_words:
+            for j in (i + 1, i - 1):  # prefer the following unit
+                if 0 <= j < len(out) and out[j].kind in into and _related(p, out[j]):
+                    lo, hi = min(i, j), max(i, j)
+                    out[lo : hi + 1] = [_join(out[lo], out[hi])]
+                    i = lo
+                    break
+            else:
+                i += 1
+        else:
+            i += 1
+    return out
+
+
+def _merge_tiny(pieces: list[_Piece], min_words: int) -> list[_Piece]:
+    """Fold fragments into related sections first; only then into a question (never two questions)."""
+    pieces = _merge_pass(pieces, min_words, {"section"})
+    return _merge_pass(pieces, min_words, {"qa", "scenario"})
+
+
+# ---------------------------------------------------------------- splitting big units
+
+
+def _items(text: str) -> list[list[str]]:
+    """Atomic blocks: fenced code, paragraphs, top-level list items (blank lines stay attached)."""
+    items: list[list[str]] = []
+    fence: str | None = None
+    base_indent: int | None = None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            items[-1].append(line)
+            if m and m.group(1)[0] == fence[0] and not line.strip().lstrip(fence[0]):
+                fence = None
+            continue
+        li = _LIST_ITEM.match(line)
+        prev_blank = not items or not items[-1][-1].strip()
+        new = m is not None or (line.strip() and prev_blank)
+        if li and not new and (base_indent is None or len(li.group(1)) <= base_indent):
+            new = True
+        if new and items and _is_label(items[-1]):
+            new = False  # keep "**Steps:**" with what it introduces
+            base_indent = len(li.group(1)) if li else base_indent
+        elif new:
+            items.append([])
+            base_indent = len(li.group(1)) if li else None
+        if not items:
+            items.append([])
+        items[-1].append(line)
+        if m:
+            fence = m.group(1)
+    return [it for it in items if "".join(it).strip()]
+
+
+def _is_label(item: list[str]) -> bool:
+    lines = [s for s in item if s.strip()]
+    return len(lines) == 1 and lines[0].rstrip().rstrip("*").endswith(":") and words(lines[0]) <= 8
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def _partition(sizes: list[int], max_words: int, strong: list[bool] | None = None) -> list[int]:
+    """End indices of the fewest contiguous groups of ``sizes`` that each fit in ``max_words``.
+
+    Among those, prefer balanced groups and cuts after a ``strong`` item (one ending a paragraph
+    rather than a bullet): the cost is the squared distance to the mean size, plus a penalty per
+    weak cut worth a ~30% deviation.
+    """
+    n, total = len(sizes), sum(sizes)
+    strong = strong or [True] * n
+    prefix = [0]
+    for s in sizes:
+        prefix.append(prefix[-1] + s)
+    for k in range(max(1, math.ceil(total / max_words)), n + 1):
+        target = total / k
+        weak = (0.3 * target) ** 2
+        best = [[math.inf] * (n + 1) for _ in range(k + 1)]  # best[j][i]: first i items in j groups
+        cut = [[0] * (n + 1) for _ in range(k + 1)]
+        best[0][0] = 0.0
+        for j in range(1, k + 1):
+            for i in range(j, n + 1):
+                penalty = 0.0 if i == n or strong[i - 1] else weak
+                for c in range(j - 1, i):
+                    size = prefix[i] - prefix[c]
+                    if size > max_words and i - c > 1:
+                        continue
+                    v = best[j - 1][c] + (size - target) ** 2 + penalty
+                    if v < best[j][i]:
+                        best[j][i], cut[j][i] = v, c
+        if best[k][n] < math.inf:
+            cuts, i = [], n
+            for j in range(k, 0, -1):
+                cuts.append(i)
+                i = cut[j][i]
+            return sorted(cuts)
+    return [n]
+
+
+def _small_items(text: str, max_words: int) -> list[str]:
+    """Blocks of ``text``; a block over ``max_words`` is broken again into code blocks and lines."""
+    out: list[str] = []
+    for item in _items(text):
+        t = _text(item)  # trailing blank lines kept: they say how to join it to the next one
+        out += [t] if words(t) <= max_words else _break(item, max_words)
+    return out
+
+
+def _break(item: list[str], max_words: int) -> list[str]:
+    """Lines of an oversized block; fenced code stays whole if it fits, else is cut by lines and
+    each piece re-fenced; an overlong line is cut by words."""
+    out: list[str] = []
+    i = 0
+    while i < len(item):
+        m = _FENCE.match(item[i])
+        if not m:
+            line = item[i]
+            if words(line) <= max_words:
+                out.append(line)
+            else:
+                out += [" ".join(g) for g in _group(line.split(), max_words, lambda t: 1)]
+            i += 1
+            continue
+        j = i + 1
+        while j < len(item) and not (item[j].strip().startswith(m.group(1)) and not item[j].strip().lstrip(m.group(1)[0])):
+            j += 1
+        block = item[i : j + 1]
+        if words(_text(block)) <= max_words:
+            out.append(_text(block))
+        else:
+            close = item[j] if j < len(item) else m.group(1)
+            for group in _group(item[i + 1 : j], max(1, max_words - 2)):
+                out.append(_text([item[i], *group, close]))
+        i = j + 1
+    return [o for o in out if o.strip()] or ["\n".join(item)]
+
+
+def _group(things: list, max_words: int, size=lambda s: max(1, words(s))) -> list[list]:
+    strong = [isinstance(t, str) and t.endswith("\n") for t in things]
+    cuts = _partition([size(t) for t in things], max_words, strong if any(strong) else None)
+    return [things[a:b] for a, b in zip([0, *cuts], cuts)]
+
+
+def split_text(text: str, max_words: int) -> list[str]:
+    """``text`` as one part, or as balanced parts of at most ``max_words`` words when possible."""
+    if words(text) <= max_words:
+        return [text]
+    groups = _group(_small_items(text, max_words), max_words)
+    return ["\n".join(g).strip("\n") for g in groups]
+
+
+# ---------------------------------------------------------------- public entry point
+
+
+def chunk_units(units: list[Unit], max_words: int = 180, min_words: int = 25) -> list[Chunk]:
+    """One chunk per unit (tiny sections merged, oversized units split; parts share the headings)."""
+    pieces = [_Piece(u.file, u.headings, u.body, u.kind, u.question, u.line) for u in units if u.body.strip()]
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for p in _merge_tiny(pieces, min_words):
+        for part, text in enumerate(split_text(p.text, max_words)):
+            cid, n = chunk_id(p.file, p.headings, part, text), 1
+            while cid in seen:  # a verbatim duplicate under the same heading
+                n += 1
+                cid = chunk_id(p.file, p.headings, part, f"{text}\x00{n}")
+            seen.add(cid)
+            chunks.append(Chunk(cid, p.file, p.headings, text, p.kind, p.question, part, p.line))
+    return chunks

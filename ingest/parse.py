@@ -1,0 +1,242 @@
+"""Structure-aware parsing of a cleaned note into units: questions with answers, scenarios, sections.
+
+The notes write questions in several ways; all become one ``qa``/``scenario`` unit each:
+
+* a heading that is a question (``### 9. What is canary deployment?``), optionally followed by
+  interviewer hints and an ``**Answer:**`` label, or answered by a bare table/list;
+* ``**Q:** question`` + ``**Answer:**`` + a ``>`` quoted answer;
+* ``*   **Q: question**`` / ``*   **Scenario: ...**`` + an indented ``- *A:* answer``;
+* ``### Scenario N: Title`` + ``**Question:** ...`` (no answer).
+
+Everything else becomes ``section`` units. ``---`` rules separate units and are never content.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ingest.models import Unit
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+")
+# **Q:** text | * **Q: text** | * **Scenario: text**
+_INLINE_Q = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(Q|Scenario)\s*:\s*(?:\*\*)?\s*(.+?)\s*(?:\*\*)?\s*$", re.I)
+_QUESTION_LABEL = re.compile(r"^\s*(\*\*|__)Question\s*:\s*\1\s*(.*)$", re.I)
+# **Answer:** | **A:** | - *A:* | **Answer**:
+_ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|\*|__|_)(?:Answer|A)\s*(?::\s*\1|\1\s*:)\s*(.*)$", re.I)
+_QUOTE = re.compile(r"^(\s*)>[ ]?")
+_ASKING = re.compile(
+    r"^(what|why|how|when|where|which|who|whom|whose|explain|describe|tell|define|compare|discuss"
+    r"|is|are|do|does|did|can|could|should|would|will|list|name|give|walk)\b",
+    re.I,
+)
+_QA_PARENT = re.compile(r"\bQ\s*&\s*A\b|\bquestions?\b", re.I)
+
+
+def normalize_heading(s: str) -> str:
+    """Heading text without ``#`` markers, emphasis and extra blanks; numbering and punctuation kept."""
+    s = re.sub(r"^\s*#{1,6}(?=\s|$)", "", s.strip())
+    s = re.sub(r"\s+#+\s*$", "", s).strip()
+    s = re.sub(r"\*\*(.+?)\*\*", r"\1", s)
+    s = re.sub(r"(?<!\w)__(.+?)__(?!\w)", r"\1", s)
+    s = s.replace("**", "")
+    m = re.fullmatch(r"([*_])(.+)\1", s.strip())
+    if m:
+        s = m.group(2)
+    return " ".join(s.split())
+
+
+def strip_numbering(s: str) -> str:
+    """``"9. What is X?"`` -> ``"What is X?"``."""
+    return _NUMBERING.sub("", s).strip()
+
+
+class _Ln(NamedTuple):
+    no: int  # 1-based line number
+    text: str
+    code: bool  # inside a fenced code block (fence lines included)
+
+
+@dataclass
+class _Block:
+    level: int  # 0 for text before the first heading
+    title: str
+    line: int  # line of the heading (or of the file start)
+    lines: list[_Ln] = field(default_factory=list)
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Split at ATX headings; lines inside fenced code never count as headings."""
+    blocks = [_Block(0, "", 1)]
+    fence: str | None = None
+    for no, line in enumerate(text.split("\n"), start=1):
+        m = _FENCE.match(line)
+        code = fence is not None or m is not None
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+            if not line.strip().lstrip(fence[0]):
+                fence = None
+        elif fence is None and (h := _ATX.match(line)) and normalize_heading(h.group(2) or ""):
+            blocks.append(_Block(len(h.group(1)), normalize_heading(h.group(2)), no))
+            continue
+        blocks[-1].lines.append(_Ln(no, line, code))
+    return blocks
+
+
+def _is_rule(ln: _Ln) -> bool:
+    return not ln.code and bool(_RULE.match(ln.text))
+
+
+def _is_blank(ln: _Ln) -> bool:
+    return not ln.text.strip() or _is_rule(ln)
+
+
+def _first_marker(lines: list[_Ln]) -> str | None:
+    for ln in lines:
+        if ln.code:
+            continue
+        if _INLINE_Q.match(ln.text):
+            return "q"
+        if _ANSWER_LABEL.match(ln.text):
+            return "answer"
+        if _QUESTION_LABEL.match(ln.text):
+            return "question"
+    return None
+
+
+def _is_question_heading(title: str, parent: str, lines: list[_Ln]) -> bool:
+    marker = _first_marker(lines)
+    if marker == "q":
+        return False
+    if marker in ("answer", "question") or title.endswith("?"):
+        return True
+    if _NUMBERING.match(title):  # "4. Explain ..." or any numbered entry of a "Q&A" section
+        return bool(_ASKING.match(strip_numbering(title)) or _QA_PARENT.search(parent))
+    return False
+
+
+def _tidy(lines: list[str], unquote: bool = False) -> str:
+    """Join lines: drop rules, optionally ``>`` markers (outside code), dedent, trim blank lines."""
+    out, fence = [], False
+    for line in lines:
+        if _FENCE.match(line):
+            fence = not fence
+        elif not fence and _RULE.match(line):
+            continue
+        elif not fence and unquote:
+            line = _QUOTE.sub(r"\1", line)
+        out.append(line.rstrip())
+    text = textwrap.dedent("\n".join(out)).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _split_answer(lines: list[_Ln]) -> str:
+    """The answer: what follows an answer label (hints before it are not part of it), else all."""
+    for i, ln in enumerate(lines):
+        m = None if ln.code else _ANSWER_LABEL.match(ln.text)
+        if m:
+            return _tidy([m.group(2), *(x.text for x in lines[i + 1 :])], unquote=True)
+    return _tidy([x.text for x in lines], unquote=True)
+
+
+def _cut_at_rule(lines: list[_Ln]) -> tuple[list[_Ln], list[_Ln]]:
+    """Split at the first ``---`` that follows some content: what comes after is not the answer."""
+    seen = False
+    for i, ln in enumerate(lines):
+        if seen and _is_rule(ln):
+            return lines[:i], lines[i + 1 :]
+        seen = seen or bool(ln.text.strip())
+    return lines, []
+
+
+class _Parser:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.units: list[Unit] = []
+
+    def section(self, path: tuple[str, ...], lines: list[_Ln], line: int | None = None) -> None:
+        body = _tidy([ln.text for ln in lines])
+        if body:
+            first = next(ln.no for ln in lines if not _is_blank(ln))
+            self.units.append(Unit(self.file, path, body, "section", line=line or first))
+
+    def question(self, path, question: str, kind, lines: list[_Ln], line: int, answer=None) -> None:
+        body = _tidy([ln.text for ln in lines])
+        answer = _split_answer(lines) if answer is None else answer
+        self.units.append(Unit(self.file, path, body, kind, question, answer, line))
+
+    def heading_question(self, path: tuple[str, ...], block: _Block, lines: list[_Ln]) -> None:
+        own, rest = _cut_at_rule(lines)
+        question, answer = strip_numbering(block.title), None
+        kind = "scenario" if re.match(r"scenario\b", block.title, re.I) else "qa"
+        for i, ln in enumerate(own):
+            m = None if ln.code else _QUESTION_LABEL.match(ln.text)
+            if m:  # "### Scenario 3: Title" + "**Question:** ..."
+                question, answer = m.group(2).strip(), _split_answer(own[i + 1 :])
+                break
+        self.question(path, question, kind, own, block.line, answer)
+        self.section(path[:-1], rest)
+
+    def inline_questions(self, path: tuple[str, ...], block: _Block) -> None:
+        """A block holding ``**Q:**``-style questions: text before/after them becomes sections."""
+        current: list[_Ln] = []
+        head: tuple[str, str, int] | None = None  # (question, kind, line)
+        first_line: int | None = block.line if block.level else None
+
+        for ln in block.lines:
+            m = None if ln.code else _INLINE_Q.match(ln.text)
+            if m or (head is not None and _is_rule(ln)):
+                self._flush(path, head, current, first_line)
+                kind = "scenario" if m and m.group(1).lower() == "scenario" else "qa"
+                head, current, first_line = ((m.group(2), kind, ln.no) if m else None), [], None
+                continue
+            current.append(ln)
+        self._flush(path, head, current, first_line)
+
+    def _flush(self, path, head, lines: list[_Ln], first_line: int | None) -> None:
+        if head is None:
+            self.section(path, lines, first_line)
+        else:
+            q, kind, no = head
+            self.question((*path, q), q, kind, lines, no)
+
+
+def _absorb(blocks: list[_Block], i: int) -> tuple[list[_Ln], int]:
+    """Lines of the sub-headings of ``blocks[i]`` (sub-headings as bold lines) and the next index."""
+    lines, j = [], i + 1
+    while j < len(blocks) and blocks[j].level > blocks[i].level:
+        b = blocks[j]
+        lines += [_Ln(b.line, f"**{b.title}**", False), _Ln(b.line, "", False), *b.lines, _Ln(b.line, "", False)]
+        j += 1
+    return lines, j
+
+
+def parse_units(file: str, text: str) -> list[Unit]:
+    """Units of one cleaned note, in file order."""
+    parser = _Parser(file)
+    blocks = _blocks(text)
+    stack: list[tuple[int, str]] = []  # (level, title)
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        if block.level:
+            stack = [(lv, t) for lv, t in stack if lv < block.level] + [(block.level, block.title)]
+        path = tuple(t for _, t in stack)
+        parent = path[-2] if len(path) > 1 else ""
+        nxt = i + 1
+        if block.level and _is_question_heading(block.title, parent, block.lines):
+            lines = block.lines
+            if all(_is_blank(ln) for ln in lines):  # the answer is in its sub-sections
+                lines, nxt = _absorb(blocks, i)
+                lines = [ln for ln in lines if not _is_rule(ln)]  # separators between its parts
+            parser.heading_question(path, block, lines)
+        else:
+            parser.inline_questions(path, block)
+        i = nxt
+    return parser.units

