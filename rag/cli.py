@@ -18,7 +18,7 @@ for _var, _val in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRA
     os.environ.setdefault(_var, _val)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Interview Coach: study and mock interviews from your own notes, offline.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 

@@ -54,6 +54,26 @@ class Services:
 
         return AnswerChain(self.settings, self.retriever, self.chat_model)
 
+    @cached_property
+    def progress_store(self):
+        from rag.interview.scheduler import ProgressStore
+
+        return ProgressStore(self.settings.progress_db)
+
+    def question_bank(self):
+        from ingest.indexer import read_questions
+
+        return read_questions(self.settings)
+
+    def new_interview(self, *, topics: list[str] | None = None, count: int = 5, weak: bool = False, rng=None):
+        """Plan a session from the question bank (due cards first) and return an ``Interview``."""
+        from rag.interview.scheduler import plan_session
+        from rag.interview.session import Interview
+
+        plan = plan_session(self.question_bank(), self.progress_store, count, topics=topics or None, weak=weak, rng=rng)
+        return Interview(plan=plan, store=self.progress_store, retriever=self.retriever, llm=self.chat_model,
+                         embeddings=self.embeddings, settings=self.settings, mode="weak" if weak else "topics")
+
     def ingest(self, progress=None):
         from ingest.indexer import run_ingest
 

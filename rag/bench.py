@@ -1,0 +1,143 @@
+"""`coach bench`: speed and memory figures on this machine, printed (not asserted: machines are noisy).
+
+Ingest is measured in fresh subprocesses against a temporary data dir (cold: nothing indexed;
+warm: unchanged corpus).  Retrieval runs over the notes' own questions.  The chain and raw
+xllamacpp answer the identical prompt in the same process, prompt caching off for both, so the
+ratio shows what the chain adds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rag.settings import Settings
+
+BENCH_QUESTION = "explain canary vs blue-green"
+
+
+def _coach(args: list[str], data_dir: Path) -> tuple[float, dict, int]:
+    """Run `coach ARGS` in a fresh process; (wall seconds, parsed JSON stdout, child peak RSS MB)."""
+    env = {**os.environ, "COACH_DATA_DIR": str(data_dir)}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "rag", *args], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        raise RuntimeError(f"coach {' '.join(args)} failed: {proc.stderr.strip()[-400:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return wall, json.loads(proc.stdout), rss
+
+
+def _pct(values: list[float], p: float) -> float:
+    vals = sorted(values)
+    return round(vals[min(len(vals) - 1, round(p / 100 * (len(vals) - 1)))], 1)
+
+
+def bench_ingest(settings: Settings, data_dir: Path) -> dict:
+    cold_wall, cold, rss = _coach(["ingest", "--json"], data_dir)
+    warm_wall, warm, _ = _coach(["ingest", "--json"], data_dir)
+    return {
+        "ingest_cold_s": round(cold["seconds"], 2), "ingest_cold_wall_s": round(cold_wall, 2),
+        "ingest_cold_chunks_embedded": cold["embedded"], "ingest_chunks": cold["chunks"],
+        "ingest_warm_s": round(warm["seconds"], 2), "ingest_warm_wall_s": round(warm_wall, 2),
+        "ingest_warm_chunks_embedded": warm["embedded"], "ingest_peak_rss_mb": rss,
+    }
+
+
+def bench_retrieval(services) -> dict:
+    from ingest.indexer import read_questions
+
+    questions = [q.question for q in read_questions(services.settings)]
+    services.retriever.search("warm up the model and the snapshot")
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        services.retriever.search(q)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"retrieval_queries": len(times), "retrieval_p50_ms": _pct(times, 50), "retrieval_p95_ms": _pct(times, 95),
+            "retrieval_mean_ms": round(statistics.fmean(times), 1)}
+
+
+def _raw_run(llm, messages, max_tokens: int) -> dict:
+    t0 = time.perf_counter()
+    first = []
+
+    def on_chunk(chunk: dict) -> bool:
+        if not first and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
+            first.append(time.perf_counter())
+        return False
+
+    result = llm.raw_chat_completion(messages, max_tokens=max_tokens, stream_callback=on_chunk, cache_prompt=False)
+    end = time.perf_counter()
+    n = (result.get("usage") or {}).get("completion_tokens", 0)
+    ttft = (first[0] if first else end) - t0
+    return {"first_token_s": round(ttft, 2), "tokens": n, "tokens_per_s": round(n / max(end - first[0], 1e-6), 2) if first else 0.0,
+            "prompt_tokens": (result.get("usage") or {}).get("prompt_tokens", 0)}
+
+
+def bench_llm(services) -> dict:
+    from rag.chain import AnswerChain, Answer, Sources
+    from rag.prompts import ANSWER_PROMPT, build_blocks, prompt_inputs
+
+    t0 = time.perf_counter()
+    llm = services.chat_model
+    load_s = time.perf_counter() - t0
+    settings = services.settings
+    chain = AnswerChain(settings, services.retriever, llm.bind(cache_prompt=False))
+    figures = {"llm_load_s": round(load_s, 2)}
+    # chain
+    t0 = time.perf_counter()
+    first = None
+    for ev in chain.stream(BENCH_QUESTION):
+        if isinstance(ev, Sources):
+            sources_ms = (time.perf_counter() - t0) * 1000
+        elif first is None and not isinstance(ev, Answer):
+            first = time.perf_counter()
+        if isinstance(ev, Answer):
+            answer = ev
+    end = time.perf_counter()
+    n = answer.timings["completion_tokens"]
+    chain_tps = n / max(end - first, 1e-6)
+    figures.update(chain_sources_ms=round(sources_ms, 1), chain_first_token_s=round(first - t0, 2),
+                   chain_tokens=n, chain_tokens_per_s=round(chain_tps, 2), chain_prompt_tokens=answer.timings["prompt_tokens"],
+                   chain_total_s=round(end - t0, 2), chain_cited=answer.cited)
+    # raw xllamacpp on the identical prompt (same retrieval, same blocks, same max_tokens)
+    retrieval = services.retriever.search(BENCH_QUESTION, [], k=max(settings.k, settings.context_k))
+    hits = retrieval.hits[: settings.context_k]
+    blocks = build_blocks(hits, " ".join(retrieval.queries), settings.context_token_budget)
+    messages = ANSWER_PROMPT.format_messages(**prompt_inputs(BENCH_QUESTION, blocks, []))
+    raw = _raw_run(llm, messages, max_tokens=max(n, 1))
+    figures.update(raw_first_token_s=raw["first_token_s"], raw_tokens=raw["tokens"], raw_tokens_per_s=raw["tokens_per_s"],
+                   raw_prompt_tokens=raw["prompt_tokens"])
+    figures["chain_overhead_first_token_pct"] = round(100 * (figures["chain_first_token_s"] / raw["first_token_s"] - 1), 1)
+    figures["chain_overhead_tokens_per_s_pct"] = round(100 * (1 - chain_tps / max(raw["tokens_per_s"], 1e-6)), 1)
+    return figures
+
+
+def run_bench(settings: Settings, skip_llm: bool = False, log=print) -> dict:
+    from rag.services import build_services
+
+    figures: dict = {"cpu_count": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
+        data_dir = Path(tmp)
+        if settings.llm_provider == "local" and not skip_llm:  # reuse the assembled model file
+            cache = settings.model_cache_dir
+            if cache.exists():
+                (data_dir / "models").symlink_to(cache, target_is_directory=True)
+        log("ingest: cold, then warm (fresh processes)…")
+        figures.update(bench_ingest(settings, data_dir))
+        services = build_services(settings.model_copy(update={"data_dir": data_dir}))
+        log("retrieval over the notes' own questions…")
+        figures.update(bench_retrieval(services))
+        if not skip_llm:
+            log(f"chat model: '{BENCH_QUESTION}' through the chain, then raw xllamacpp…")
+            figures.update(bench_llm(services))
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return figures

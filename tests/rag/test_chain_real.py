@@ -1,0 +1,26 @@
+"""The real default chat model (Qwen2.5-Coder-1.5B via xllamacpp) answering with citations."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_real_model_answers_compare_question_with_valid_citations(real_services):
+    a = real_services.chain.ask("explain canary vs blue-green")
+    assert a.covered and len(a.answer.split()) >= 15
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", a.answer)]
+    assert markers, a.answer
+    assert all(1 <= n <= len(a.sources) for n in markers)
+    assert a.cited and set(a.cited) <= {h.n for h in a.sources}
+    low = a.answer.lower()
+    assert "canary" in low and ("blue" in low or "green" in low)
+    assert a.timings["completion_tokens"] > 0 and a.timings["prompt_tokens"] > 0
+
+
+def test_real_model_followup_and_decline(real_services):
+    a = real_services.chain.ask("and how do you roll it back?", ["explain canary vs blue-green"])
+    assert a.covered and "roll" in a.answer.lower()
+    out = real_services.chain.ask("what is the time complexity of quicksort?")
+    assert not out.covered and "don't cover" in out.answer
