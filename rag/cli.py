@@ -314,3 +314,54 @@ def calibrate(no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
         for f in failures:
             err.print(f"[bold red]below threshold:[/] {f}")
         raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def interview(topic: list[str] = typer.Option(None, "--topic", help="A topic (section of the notes); repeat for several."),
+              count: int = typer.Option(5, "--count", min=1, max=50),
+              weak: bool = typer.Option(False, "--weak", help="Only your weakest topics.")):
+    """A mock interview in the terminal: answer, get a score, feedback and a follow-up."""
+    from rag.interview.session import Ask, Feedback, Graded, Info, Summary
+
+    services = _services(_settings())
+    ensure_index(services)
+    topics = sorted({q.topic for q in services.question_bank()})
+    if topic and (unknown := [t for t in topic if t not in topics]):
+        raise CoachError(f"unknown topic {unknown[0]!r}; topics: {'; '.join(topics)}")
+    session = services.new_interview(topics=topic, count=count, weak=weak)
+    out.print("[bold]Mock interview.[/] Answer as you would say it. Commands: hint, skip, show answer, end.")
+
+    def render(events) -> bool:
+        for ev in events:
+            if isinstance(ev, Ask):
+                tag = "follow-up" if ev.turn.followup else f"question {ev.number}/{ev.total}"
+                out.print(f"\n[bold blue]interviewer ({tag}, {ev.turn.item.topic}):[/] {ev.text}")
+            elif isinstance(ev, Graded):
+                g = ev.grade
+                out.print(f"[bold]score {g.score}/100[/] ({g.verdict}) {g.message}", highlight=False)
+                for p in g.points:
+                    mark = "[green]✓[/]" if p.covered else "[red]✗[/]"
+                    out.print(f"  {mark} {p.point} [dim]({p.source.split(' > ')[-1]})[/]", highlight=False)
+            elif isinstance(ev, Feedback):
+                out.print(ev.text, end="", highlight=False, markup=False)
+            elif isinstance(ev, Info):
+                out.print(f"[yellow]{ev.text}[/]", highlight=False)
+            elif isinstance(ev, Summary):
+                out.print("\n" + ev.text(), highlight=False)
+                for d in ev.due[:10]:
+                    out.print(f"  comes back {d['due'] or '-'}: {d['question']}", highlight=False)
+                return True
+        return False
+
+    if render(session.start()):
+        return
+    while True:
+        try:
+            answer = out.input("[bold green]you>[/] ")
+        except EOFError:
+            render(session.end())
+            return
+        out.print()
+        if render(session.respond(answer)):
+            return

@@ -1,0 +1,234 @@
+"""Spaced repetition of interview questions: FSRS cards and answer history in SQLite.
+
+Durability: WAL journal with ``synchronous=FULL`` and one short transaction per recorded answer,
+committed before ``record_answer`` returns.  A killed process therefore loses no recorded answer
+(that already holds with NORMAL); FULL also keeps the last answers across an OS crash or power
+cut, at the price of an fsync per answer, which is nothing at interview speed.
+
+Thread-safe: every call opens its own connection; writes are serialised by a lock (and by
+``BEGIN IMMEDIATE`` across processes).  Gradio runs handlers in worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import NamedTuple
+
+from fsrs import Card, Rating, Scheduler
+
+from ingest.models import QuestionItem
+from rag.interview.grading import score_to_rating
+
+WEAK_BELOW = 60  # a topic whose mean recent score is under this is "weak"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cards (
+    qid TEXT PRIMARY KEY, topic TEXT NOT NULL, card_json TEXT NOT NULL, last_score INTEGER,
+    reps INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, due_ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS cards_due ON cards(due_ts);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, qid TEXT NOT NULL, topic TEXT NOT NULL, session_id TEXT,
+    score INTEGER NOT NULL, rating INTEGER NOT NULL, answered_at TEXT NOT NULL, answer_text TEXT);
+CREATE INDEX IF NOT EXISTS reviews_qid ON reviews(qid);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, mode TEXT,
+    topics TEXT, n_questions INTEGER);
+"""
+
+
+def default_scheduler() -> Scheduler:
+    """FSRS with one 10-minute learning step: a failed answer comes back in the same sitting,
+    a good one graduates straight to day-scale intervals.  No fuzz: plans are reproducible."""
+    return Scheduler(learning_steps=(timedelta(minutes=10),), enable_fuzzing=False)
+
+
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class CardState:
+    qid: str
+    topic: str
+    card: Card
+    last_score: int | None
+    reps: int
+    updated_at: datetime
+
+    @property
+    def due(self) -> datetime:
+        return self.card.due
+
+
+class TopicMastery(NamedTuple):
+    topic: str
+    mean_score: float  # mean of each answered question's latest score
+    answered: int  # distinct questions answered at least once
+    due: int  # of those, due now
+
+
+class ProgressStore:
+    def __init__(self, db_path: Path | str, scheduler: Scheduler | None = None) -> None:
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.scheduler = scheduler or default_scheduler()
+        self._lock = threading.Lock()
+        with self._lock, self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # explicit transactions
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction (or none at all)."""
+        with self._lock, self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # --- writing -------------------------------------------------------------------------
+    def record_answer(self, qid: str, topic: str, score: int, rating_override: Rating | int | None = None,
+                      session_id: str | None = None, answer_text: str = "", now: datetime | None = None) -> CardState:
+        """Review the question's card with the rating for ``score`` and log the answer; durable on return."""
+        now = _utc(now)
+        rating = Rating(int(rating_override)) if rating_override is not None else score_to_rating(score)
+        with self._write() as conn:
+            row = conn.execute("SELECT card_json, reps FROM cards WHERE qid = ?", (qid,)).fetchone()
+            card = Card.from_dict(json.loads(row["card_json"])) if row else Card(card_id=zlib.crc32(qid.encode()), due=now)
+            card, _ = self.scheduler.review_card(card, rating, review_datetime=now)
+            reps = (row["reps"] if row else 0) + 1
+            conn.execute(
+                "INSERT INTO cards (qid, topic, card_json, last_score, reps, updated_at, due_ts) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT(qid) DO UPDATE SET topic=excluded.topic, card_json=excluded.card_json,"
+                " last_score=excluded.last_score, reps=excluded.reps, updated_at=excluded.updated_at, due_ts=excluded.due_ts",
+                (qid, topic, json.dumps(card.to_dict()), int(score), reps, now.isoformat(), card.due.timestamp()),
+            )
+            conn.execute(
+                "INSERT INTO reviews (qid, topic, session_id, score, rating, answered_at, answer_text) VALUES (?,?,?,?,?,?,?)",
+                (qid, topic, session_id, int(score), int(rating), now.isoformat(), answer_text),
+            )
+        return CardState(qid, topic, card, int(score), reps, now)
+
+    def start_session(self, session_id: str | None = None, mode: str = "", topics: Iterable[str] = (),
+                      n_questions: int = 0, now: datetime | None = None) -> str:
+        session_id = session_id or uuid.uuid4().hex[:12]
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (session_id, started_at, ended_at, mode, topics, n_questions)"
+                " VALUES (?,?,NULL,?,?,?)",
+                (session_id, _utc(now).isoformat(), mode, json.dumps(list(topics)), int(n_questions)),
+            )
+        return session_id
+
+    def end_session(self, session_id: str, now: datetime | None = None) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE sessions SET ended_at = ? WHERE session_id = ?", (_utc(now).isoformat(), session_id))
+
+    # --- reading -------------------------------------------------------------------------
+    def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._connect() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    @staticmethod
+    def _state(row: sqlite3.Row) -> CardState:
+        return CardState(row["qid"], row["topic"], Card.from_dict(json.loads(row["card_json"])),
+                         row["last_score"], row["reps"], datetime.fromisoformat(row["updated_at"]))
+
+    def cards(self) -> dict[str, CardState]:
+        return {r["qid"]: self._state(r) for r in self._rows("SELECT * FROM cards")}
+
+    def card_due(self, qid: str) -> datetime | None:
+        rows = self._rows("SELECT * FROM cards WHERE qid = ?", (qid,))
+        return self._state(rows[0]).due if rows else None
+
+    def due_cards(self, now: datetime | None = None) -> list[CardState]:
+        """Cards due at ``now``, most overdue first."""
+        rows = self._rows("SELECT * FROM cards WHERE due_ts <= ? ORDER BY due_ts, qid", (_utc(now).timestamp(),))
+        return [self._state(r) for r in rows]
+
+    def topic_mastery(self, now: datetime | None = None) -> list[TopicMastery]:
+        """Per answered topic, weakest first."""
+        rows = self._rows(
+            "SELECT topic, AVG(last_score) AS mean, COUNT(*) AS n, SUM(due_ts <= ?) AS due"
+            " FROM cards GROUP BY topic ORDER BY mean, topic", (_utc(now).timestamp(),))
+        return [TopicMastery(r["topic"], float(r["mean"]), int(r["n"]), int(r["due"] or 0)) for r in rows]
+
+    def weakest_topics(self, n: int = 3, now: datetime | None = None) -> list[str]:
+        return [m.topic for m in self.topic_mastery(now)[:n]]
+
+    def history(self, limit: int | None = None, qid: str | None = None, session_id: str | None = None) -> list[dict]:
+        """Recorded answers, newest first."""
+        where, args = [], []
+        for col, val in (("qid", qid), ("session_id", session_id)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = "SELECT * FROM reviews" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [dict(r) for r in self._rows(sql, tuple(args))]
+
+    def sessions(self) -> list[dict]:
+        rows = self._rows("SELECT * FROM sessions ORDER BY started_at DESC")
+        return [{**dict(r), "topics": json.loads(r["topics"] or "[]")} for r in rows]
+
+
+def _weak_topics(store: ProgressStore, pool: list[QuestionItem], now: datetime) -> set[str] | None:
+    """Answered topics of the pool scoring under WEAK_BELOW (else the single weakest); None when
+    nothing in the pool was answered yet."""
+    present = {q.topic for q in pool}
+    mastery = [m for m in store.topic_mastery(now) if m.topic in present]
+    if not mastery:
+        return None
+    return {m.topic for m in mastery if m.mean_score < WEAK_BELOW} or {mastery[0].topic}
+
+
+def plan_session(bank: list[QuestionItem], store: ProgressStore, count: int, topics: list[str] | None = None,
+                 weak: bool = False, now: datetime | None = None,
+                 rng: random.Random | int | None = None) -> list[QuestionItem]:
+    """Up to ``count`` distinct questions: due ones (most overdue first), then never-seen ones
+    (shuffled by ``rng``), then not-yet-due ones (soonest first).  ``weak`` keeps only the
+    lowest-mastery topics.  Deterministic for a given store state, ``now`` and rng seed."""
+    now = _utc(now)
+    rng = rng if isinstance(rng, random.Random) else random.Random(rng)
+    wanted = set(topics) if topics else None
+    pool: list[QuestionItem] = []
+    seen: set[str] = set()
+    for q in bank:
+        if q.qid not in seen and (wanted is None or q.topic in wanted):
+            seen.add(q.qid)
+            pool.append(q)
+    if weak and (chosen := _weak_topics(store, pool, now)) is not None:
+        pool = [q for q in pool if q.topic in chosen]
+    states = store.cards()
+    reviewed = [q for q in pool if q.qid in states]
+    due = sorted((q for q in reviewed if states[q.qid].due <= now), key=lambda q: (states[q.qid].due, q.qid))
+    later = sorted((q for q in reviewed if states[q.qid].due > now), key=lambda q: (states[q.qid].due, q.qid))
+    new = [q for q in pool if q.qid not in states]
+    rng.shuffle(new)
+    return (due + new + later)[: max(0, count)]

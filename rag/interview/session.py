@@ -1,0 +1,236 @@
+"""One mock interview: ask, grade at once, stream feedback and a follow-up, schedule, summarise.
+
+No UI code: the Gradio app and ``coach interview`` both drive ``Interview.respond`` and render
+its events.  Every main answer is written to the progress store before feedback starts.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ingest.models import QuestionItem
+from rag.interview.feedback import FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs
+from rag.interview.grading import Grade, grade_answer, score_to_rating
+from rag.interview.keypoints import split_key_points
+from rag.prompts import build_blocks, format_notes
+
+
+@dataclass
+class Turn:
+    item: QuestionItem
+    question: str
+    points: list[str]
+    sources: list[str]  # citation (heading path) of each point
+    followup: bool = False
+    revealed: int = 0  # hints given
+    grade: Grade | None = None
+
+
+@dataclass
+class Ask:
+    text: str
+    turn: Turn
+    number: int
+    total: int
+
+
+@dataclass
+class Graded:
+    grade: Grade
+    turn: Turn
+
+
+@dataclass
+class Feedback:
+    text: str  # a streamed delta
+
+
+@dataclass
+class Info:
+    text: str
+
+
+@dataclass
+class Summary:
+    rows: list[dict]  # per topic: topic, answered, mean score
+    weakest: list[str]
+    due: list[dict]  # question, topic, due (ISO)
+    answered: int
+    mean_score: float | None
+
+    def text(self) -> str:
+        if not self.answered:
+            return "Interview ended. No questions were answered."
+        lines = [f"Interview ended: {self.answered} answers, mean score {self.mean_score:.0f}/100."]
+        lines += [f"- {r['topic']}: {r['mean']:.0f}/100 over {r['answered']}" for r in self.rows]
+        if self.weakest:
+            lines.append("Weakest topics: " + ", ".join(self.weakest))
+        return "\n".join(lines)
+
+
+Event = Ask | Graded | Feedback | Info | Summary
+
+COMMANDS = {"hint": "hint", "skip": "skip", "show answer": "show", "show": "show", "answer": "show", "end": "end",
+            "quit": "end", "stop": "end", "/hint": "hint", "/skip": "skip", "/show": "show", "/end": "end"}
+
+
+def parse_command(text: str) -> str | None:
+    return COMMANDS.get(re.sub(r"[^\w/ ]", "", text.strip().lower()).strip())
+
+
+class Interview:
+    def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, settings,
+                 mode: str = "topics", session_id: str | None = None) -> None:
+        self.plan, self.store, self.retriever, self.llm = plan, store, retriever, llm
+        self.embeddings, self.settings, self.mode = embeddings, settings, mode
+        self.session_id = session_id or uuid.uuid4().hex[:12]
+        self.index = -1
+        self.turn: Turn | None = None
+        self.results: list[tuple[QuestionItem, int]] = []
+        self.finished = False
+        self.generate = FEEDBACK_PROMPT | llm
+        topics = sorted({q.topic for q in plan})
+        store.start_session(self.session_id, mode=mode, topics=topics, n_questions=len(plan))
+
+    # --- building turns -------------------------------------------------------------------
+    def _reference(self, item: QuestionItem) -> tuple[list[str], list[str]]:
+        if item.answer.strip():
+            points = split_key_points(item.answer)
+            if points:
+                return points, [item.heading] * len(points)
+        return self._points_from_notes(item.question, exclude=set(item.chunk_ids))
+
+    def _points_from_notes(self, question: str, exclude: set[str] = frozenset(), history=None) -> tuple[list[str], list[str]]:
+        """Key points for a question the notes leave unanswered: from the chunks retrieved for it."""
+        hits = [h for h in self.retriever.search(question, history or [], k=4).hits if h.chunk_id not in exclude][:2]
+        points, sources = [], []
+        for h in hits:
+            for p in split_key_points(h.chunk.text, max_points=6):
+                points.append(p)
+                sources.append(h.chunk.heading)
+        if len(points) > 6:  # keep those closest to the question
+            vecs = self.embeddings.embed_documents([question, *points])
+            q = vecs[0]
+            sims = [sum(a * b for a, b in zip(q, v)) for v in vecs[1:]]
+            keep = sorted(sorted(range(len(points)), key=lambda i: -sims[i])[:6])
+            points, sources = [points[i] for i in keep], [sources[i] for i in keep]
+        return points, sources
+
+    def _next(self) -> Iterator[Event]:
+        self.index += 1
+        if self.index >= len(self.plan):
+            yield from self.end()
+            return
+        item = self.plan[self.index]
+        points, sources = self._reference(item)
+        self.turn = Turn(item, item.question, points, sources)
+        yield Ask(item.question, self.turn, self.index + 1, len(self.plan))
+
+    def start(self) -> Iterator[Event]:
+        if not self.plan:
+            yield Info("There are no questions to ask for that choice.")
+            yield from self.end()
+            return
+        yield from self._next()
+
+    # --- answering --------------------------------------------------------------------------
+    def respond(self, text: str) -> Iterator[Event]:
+        if self.finished or self.turn is None:
+            yield Info("This interview has ended. Start a new one.")
+            return
+        cmd = parse_command(text)
+        if cmd == "end":
+            yield from self.end()
+        elif cmd == "hint":
+            yield Info(self._hint())
+        elif cmd in ("skip", "show"):
+            turn = self.turn
+            if not turn.followup and turn.grade is None:
+                self._record(turn, 0, f"({cmd})")
+            if cmd == "show":
+                yield Info(self._model_answer(turn))
+            else:
+                yield Info("Skipped: it will come back soon.")
+            yield from self._next()
+        else:
+            yield from self._answer(text)
+
+    def _hint(self) -> str:
+        turn = self.turn
+        missing = [p.point for p in turn.grade.missing] if turn.grade else turn.points
+        hidden = [p for p in missing][turn.revealed:]
+        if not hidden:
+            return "No more hints: you have all the key points."
+        turn.revealed += 1
+        return f"Hint: {hidden[0]}"
+
+    def _model_answer(self, turn: Turn) -> str:
+        if turn.followup or not turn.item.answer.strip():
+            body = "\n".join(f"- {p}  ({s})" for p, s in zip(turn.points, turn.sources))
+        else:
+            body = turn.item.answer.strip() + f"\n\n({turn.item.heading})"
+        return f"Answer from your notes:\n{body}"
+
+    def _record(self, turn: Turn, score: int, answer: str) -> None:
+        self.store.record_answer(turn.item.qid, turn.item.topic, score, session_id=self.session_id,
+                                 answer_text=answer)
+        self.results.append((turn.item, score))
+
+    def _answer(self, text: str) -> Iterator[Event]:
+        turn = self.turn
+        grade = grade_answer(text, turn.question, turn.points, self.embeddings)
+        for p, src in zip(grade.points, turn.sources):
+            p.source = src
+        turn.grade = grade
+        if not turn.followup:
+            self._record(turn, grade.score, text)
+        yield Graded(grade, turn)
+        if turn.followup or grade.empty:
+            yield from self._next()
+            return
+        yield from self._feedback_and_followup(turn, text, grade)
+
+    def _feedback_and_followup(self, turn: Turn, answer: str, grade: Grade) -> Iterator[Event]:
+        missing = [p.point for p in grade.missing]
+        query = turn.question + " " + " ".join(missing[:2])
+        hits = self.retriever.search(query, [], k=3).hits[:2]
+        blocks = build_blocks(hits, query, token_budget=220)
+        splitter = FeedbackSplitter()
+        for chunk in self.generate.stream(feedback_inputs(turn.question, answer, missing, format_notes(blocks))):
+            delta = chunk.content if isinstance(chunk.content, str) else ""
+            out = splitter.feed(delta)
+            if out:
+                yield Feedback(out)
+        rest = splitter.finish()
+        if rest:
+            yield Feedback(rest)
+        question = splitter.followup or (f"Can you say more about this: {missing[0]}?" if missing else "")
+        if not question:
+            yield from self._next()
+            return
+        points, sources = self._points_from_notes(question, history=[turn.question])
+        self.turn = Turn(turn.item, question, points, sources, followup=True)
+        yield Ask(question, self.turn, self.index + 1, len(self.plan))
+
+    # --- the end ------------------------------------------------------------------------------
+    def end(self) -> Iterator[Event]:
+        if self.finished:
+            return
+        self.finished = True
+        self.store.end_session(self.session_id)
+        by_topic: dict[str, list[int]] = {}
+        for item, score in self.results:
+            by_topic.setdefault(item.topic, []).append(score)
+        rows = sorted(({"topic": t, "answered": len(s), "mean": sum(s) / len(s)} for t, s in by_topic.items()),
+                      key=lambda r: r["mean"])
+        weakest = [r["topic"] for r in rows if r["mean"] < 60][:3]
+        due = []
+        for item, _ in self.results:
+            when = self.store.card_due(item.qid)
+            due.append({"question": item.question, "topic": item.topic, "due": when.isoformat(timespec="minutes") if when else None})
+        scores = [s for _, s in self.results]
+        yield Summary(rows, weakest, sorted(due, key=lambda d: d["due"] or ""), len(scores),
+                      sum(scores) / len(scores) if scores else None)
