@@ -1,39 +1,80 @@
-"""Tokenising for BM25 and lexical overlap: lower-case content words with light stemming."""
+"""Text helpers shared by retrieval (BM25), prompt compression, grading and the judges:
+word tokens, a light stemmer, content words, sentences."""
 
 from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-+.][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|esp|cf)\.", re.I)
+_SENT_END = re.compile(r"(?<=[.!?])[\"\u201d)]?\s+(?=[A-Z0-9\"\u201c(*\[])")
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves also explain describe tell give us e g eg etc vs versus between difference
-    use used using""".split()
+    """a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't could did do does doing don't down during each
+    either else etc even ever every few for from further get gets got had has have having he her here
+    hers him his how however i i'm if in into is isn't it it's its itself just let like ll lot lots
+    me might more most much must my myself need needs no nor not now of off on once one only or other
+    our ours out over own per quite rather re really same say says see she should so some something
+    such sure than that that's the their theirs them then there these they thing things this those
+    through thus to too uh um under until up upon us use used uses using very via want was wasn't way
+    we well were what when where whether which while who whom why will with within without would yeah
+    yes yet you your yours basically actually kind okay ok""".split()
 )
 
 
-def stem(word: str) -> str:
-    """A deliberately light suffix stripper (no dependency, predictable for short technical words)."""
-    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
-        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("_", " "))
+    """Lower-case word tokens (keeps ``a/b`` apart, ``5-10`` and ``don't`` together)."""
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'deploying'/'deployment'/'deploys'/'deployed'."""
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    for suf, rep in (
+        ("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("fulness", "ful"),
+        ("iveness", "ive"), ("ements", ""), ("ement", ""), ("ments", ""), ("ment", ""),
+        ("ations", "ate"), ("ation", "ate"), ("ities", ""), ("ity", ""), ("ings", ""), ("ing", ""),
+        ("ies", "y"), ("ied", "y"), ("edly", ""), ("ed", ""), ("ers", ""), ("er", ""), ("ly", ""),
+        ("es", ""), ("s", ""),
+    ):
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            if suf == "s" and w.endswith(("ss", "us", "is")):
+                continue
+            w = w[: len(w) - len(suf)] + rep
+            break
+    if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "lsz":
+        w = w[:-1]  # running -> runn -> run
+    if len(w) > 4 and w.endswith("e"):
+        w = w[:-1]  # validate / validation -> validat
+    return w
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed tokens without stopwords, in order (duplicates kept)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; common abbreviations (e.g., vs.) do not end one."""
+    protected = _ABBREV.sub(lambda m: m.group(0).replace(".", "\x00"), text)
+    parts = _SENT_END.split(protected)
+    return [p.replace("\x00", ".").strip() for p in parts if p and p.strip()]
+
+
+# words that say what kind of answer is wanted, not what it is about
+QUERY_WORDS = frozenset("explain describe tell give difference differences versus vs between compare".split())
 
 
 def tokenize(text: str) -> list[str]:
-    """Content-word stems; hyphenated terms also yield their parts ("blue-green" -> blue-green, blue, green)."""
+    """BM25 / overlap tokens: content-word stems; hyphenated terms also yield their parts
+    ("blue-green" -> blue-green, blue, green)."""
     out: list[str] = []
     for w in words(text):
-        parts = [w, *re.split(r"[-+.]", w)] if re.search(r"[-+.]", w) else [w]
+        if w in STOPWORDS or w in QUERY_WORDS:
+            continue
+        parts = [w, *w.split("-")] if "-" in w else [w]
         out.extend(stem(p) for p in parts if p and p not in STOPWORDS)
     return out

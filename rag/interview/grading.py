@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from fsrs import Rating
 
-from rag.interview.text import content_words, split_sentences, words
+from rag.lexical import content_words, split_sentences, words
 
 
 @dataclass

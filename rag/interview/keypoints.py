@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.interview.text import content_words, split_sentences, words
+from rag.lexical import content_words, split_sentences, words
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _RULE = re.compile(r"^\s*([-*_]\s*){3,}$")

@@ -14,8 +14,9 @@ def test_real_interviewer_gives_feedback_and_a_followup(real_services):
     iv.plan = [canary]  # this test is about the canary question
     first = list(iv.start())
     assert first[0].text == canary.question
-    events = list(iv.respond("You send a small share of traffic, like five percent, to the new model first "
-                             "and increase it step by step while watching the error rate."))
+    events = list(iv.respond("Canary deployment means you release the new model to a small group of users first, "
+                             "like five or ten percent of the traffic, and then slowly increase it while you watch "
+                             "the error rate."))
     grade = events[0].grade
     assert isinstance(events[0], Graded) and 20 <= grade.score <= 90 and grade.missing
     feedback = "".join(e.text for e in events if isinstance(e, Feedback)).strip()
