@@ -40,4 +40,4 @@ def check_thresholds(summary: dict, t: dict | None = None) -> list[str]:
 def check_calibration(result: dict, t: dict | None = None) -> list[str]:
     t = t or load_thresholds()
     return [f for name in ("embedding", "llm") if name in result
-            for f in _below(f"{name} judge accuracy", result[name]["accuracy"], t["calibration"]["accuracy"])]
+            for f in _below(f"{name} judge accuracy", result[name]["accuracy"], t["calibration"][f"{name}_accuracy"])]
