@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
-from rag.citations import CitationStreamFilter, check_citations
-from rag.prompts import ANSWER_PROMPT, build_blocks, not_covered_message, prompt_inputs
+from rag.citations import CitationStream
+from rag.prompts import ANSWER_PROMPT, build_blocks, not_covered_message, prompt_inputs, select_context
 from rag.retriever import HybridRetriever
 from rag.settings import Settings
 from rag.types import Hit, Retrieval
@@ -40,6 +40,7 @@ class Answer:
     covered: bool
     timings: dict = field(default_factory=dict)
     context: str = ""  # the notes text the model was given (for evals and judges)
+    attributed: int = 0  # citations added post hoc to sentences the model left uncited
 
     def to_dict(self) -> dict:
         return {
@@ -47,6 +48,7 @@ class Answer:
             "answer": self.answer,
             "covered": self.covered,
             "cited": self.cited,
+            "attributed": self.attributed,
             "sources": [h.to_dict() for h in self.sources],
             "timings": self.timings,
         }
@@ -76,27 +78,26 @@ class AnswerChain:
                          {**timings, "first_token_ms": total, "total_ms": total, "prompt_tokens": 0, "completion_tokens": 0})
             return
 
-        hits = retrieval.hits[: self.settings.context_k]
+        hits = select_context(retrieval.hits, self.settings.context_k, self.settings.context_min_ratio)
         blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
         yield Sources(retrieval, hits)
 
         inputs = prompt_inputs(question, blocks, history)
-        cite = CitationStreamFilter(len(blocks))
-        raw, first, usage = [], None, {}
+        cite = CitationStream([text for _, _, text in blocks])
+        shown, first, usage = [], None, {}
         for chunk in self.generate.stream(inputs):
             if first is None:
                 first = time.perf_counter()
             if getattr(chunk, "usage_metadata", None):
                 usage = chunk.usage_metadata
-            delta = chunk.content if isinstance(chunk.content, str) else ""
-            raw.append(delta)
-            out = cite.feed(delta)
+            out = cite.feed(chunk.content if isinstance(chunk.content, str) else "")
             if out:
+                shown.append(out)
                 yield Token(out)
         tail = cite.flush()
         if tail:
+            shown.append(tail)
             yield Token(tail)
-        answer, cited = check_citations("".join(raw).strip(), len(blocks))
         end = time.perf_counter()
         timings.update(
             first_token_ms=round(((first or end) - t0) * 1000, 1),
@@ -104,7 +105,8 @@ class AnswerChain:
             prompt_tokens=int(usage.get("input_tokens", 0)),
             completion_tokens=int(usage.get("output_tokens", 0)),
         )
-        yield Answer(question, answer, hits, cited, True, timings, context=inputs["notes"])
+        yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
+                     context=inputs["notes"], attributed=cite.attributed)
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         final = None

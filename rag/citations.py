@@ -1,10 +1,20 @@
-"""Citation markers like [1] or [1, 3]: keep those that point at a context block, drop the rest."""
+"""Citations in answers.
+
+Markers like [1] or [1, 3] that point at a context block are kept, the rest are dropped.  The
+small local model often forgets to cite, so a sentence that ends without a marker is attributed
+post hoc: the block holding most of its content words gets a marker, if one holds enough of them
+(the model mostly copies or lightly rephrases the notes).  A sentence no block supports stays
+uncited.  Both happen while the answer streams, so the streamed text is the final text.
+"""
 
 from __future__ import annotations
 
 import re
 
+from rag.lexical import tokenize
+
 CITATION = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+_ABBREV = ("e.g", "i.e", "vs", "etc", "approx", "cf")
 
 
 def _fix(match: re.Match, n_blocks: int, cited: list[int]) -> str:
@@ -24,33 +34,119 @@ def check_citations(text: str, n_blocks: int) -> tuple[str, list[int]]:
     return fixed, cited
 
 
-class CitationStreamFilter:
-    """Applies ``check_citations`` to a token stream: text is held back only while a marker is open."""
+def attribute(sentence: str, blocks: list[str], min_recall: float = 0.5, min_hits: int = 2) -> int | None:
+    """1-based number of the block that holds most of the sentence's content words, if enough."""
+    toks = set(tokenize(CITATION.sub("", sentence)))
+    if len(toks) < 3:
+        return None
+    best, best_hits = None, 0
+    for n, text in enumerate(blocks, start=1):
+        hits = len(toks & set(tokenize(text)))
+        if hits > best_hits:
+            best, best_hits = n, hits
+    if best is None or best_hits < min_hits or best_hits / len(toks) < min_recall:
+        return None
+    return best
 
-    def __init__(self, n_blocks: int) -> None:
-        self.n_blocks = n_blocks
+
+class CitationStream:
+    """Feed streamed text; get back text with markers checked and missing ones attributed.
+
+    Text is held back only while a ``[`` marker is open or a sentence-ending mark waits for the
+    next character (to tell "5.5" and "e.g." from a sentence end)."""
+
+    def __init__(self, blocks: list[str], attribute_missing: bool = True) -> None:
+        self.blocks = blocks
+        self.attribute_missing = attribute_missing
         self.cited: list[int] = []
-        self._buf = ""
+        self.attributed = 0
+        self._marker = ""  # an open "[..." being read
+        self._end = ""  # a held sentence-ending mark
+        self._sentence = ""  # the current sentence so far
+        self._has_marker = False
+        self._space = ""  # spaces held until the next character (dropped before punctuation)
+
+    def _note_cited(self, fixed: str) -> None:
+        for n in re.findall(r"\[(\d+)\]", fixed):
+            if int(n) not in self.cited:
+                self.cited.append(int(n))
+        if fixed:
+            self._has_marker = True
+
+    def _close_sentence(self) -> str:
+        """Called at a sentence end: the marker to insert before its final mark, if any."""
+        sentence, had = self._sentence, self._has_marker
+        self._sentence, self._has_marker = "", False
+        if had or not self.attribute_missing:
+            return ""
+        n = attribute(sentence, self.blocks)
+        if n is None:
+            return ""
+        self.attributed += 1
+        if n not in self.cited:
+            self.cited.append(n)
+        return f" [{n}]"
+
+    def _char(self, ch: str) -> str:
+        if self._marker:
+            self._marker += ch
+            if ch == "]":
+                fixed, _ = check_citations(self._marker, len(self.blocks))
+                self._marker = ""
+                self._note_cited(fixed)
+                if not fixed:
+                    return ""
+                space, self._space = self._space, ""
+                return space + fixed
+            if not (ch.isdigit() or ch in " ,;") or len(self._marker) > 16:
+                out, self._marker = self._space + self._marker, ""
+                self._space = ""
+                self._sentence += out
+                return out
+            return ""
+        if self._end:
+            end, self._end = self._end, ""
+            if ch.isspace():
+                tail = self._sentence.rstrip().lower()
+                if not tail.endswith(_ABBREV):
+                    return self._close_sentence() + end + self._char(ch)
+            self._sentence += end
+            return end + self._char(ch)
+        if ch == "[":
+            self._marker = ch
+            return ""
+        if ch in ".!?":
+            self._end = ch
+            return ""
+        if ch == "\n" and self._sentence.strip():  # a bullet line without a final period
+            return self._close_sentence() + ch
+        self._sentence += ch
+        return ch
+
+    def _spaced(self, ch: str) -> str:
+        if self._end or self._marker:
+            return self._char(ch)
+        if ch == " ":
+            self._space += ch
+            return ""
+        if ch == "[":
+            return self._char(ch)  # the held space waits for the marker's fate
+        space, self._space = self._space, ""
+        if ch in ".,;:!?":
+            space = ""  # "differs [7]." -> "differs."
+        self._sentence += space
+        return space + self._char(ch)
 
     def feed(self, delta: str) -> str:
-        out = []
-        for ch in delta:
-            if self._buf:
-                self._buf += ch
-                if ch == "]":
-                    fixed, cited = check_citations(self._buf, self.n_blocks)
-                    self.cited += [c for c in cited if c not in self.cited]
-                    out.append(fixed)
-                    self._buf = ""
-                elif not (ch.isdigit() or ch in " ,;") or len(self._buf) > 16:
-                    out.append(self._buf)  # not a citation after all
-                    self._buf = ""
-            elif ch == "[":
-                self._buf = ch
-            else:
-                out.append(ch)
-        return "".join(out)
+        return "".join(self._spaced(ch) for ch in delta)
 
     def flush(self) -> str:
-        rest, self._buf = self._buf, ""
-        return rest
+        out = self._space + self._marker if self._marker else ""
+        self._space = ""
+        if out:
+            self._sentence += out
+            self._marker = ""
+        end, self._end = self._end, ""
+        if self._sentence.strip():
+            out += self._close_sentence()
+        return out + end

@@ -15,8 +15,9 @@ from rag.types import Hit
 
 SYSTEM = (
     "You are an interview coach. Answer using only the numbered notes. "
-    "Answer every part of the question in 2-5 short sentences. "
-    "End each sentence with the note number it comes from, like [1]. "
+    "Answer every part of the question in 2-5 short sentences, in your own words. "
+    "End each sentence with the number of the note it comes from, for example: "
+    "Canary releases reach a few users first [1]. "
     "If the notes do not contain the answer, reply: My notes don't cover that."
 )
 
@@ -58,6 +59,15 @@ def compress(text: str, query: str, max_words: int) -> str:
         keep.add(i)
         used += n
     return "\n".join(lines[i] for i in sorted(keep))
+
+
+def select_context(hits: list[Hit], k: int, min_ratio: float) -> list[Hit]:
+    """The first two hits, then those whose cosine is at least ``min_ratio`` of the best one:
+    weakly related blocks cost prompt time and invite the model to wander."""
+    if not hits:
+        return []
+    best = max(h.vector_score for h in hits[:2])
+    return [h for i, h in enumerate(hits[:k]) if i < 2 or h.vector_score >= min_ratio * best]
 
 
 def block_title(hit: Hit) -> str:

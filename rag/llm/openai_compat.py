@@ -1,0 +1,82 @@
+"""Any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp server, LM Studio, OpenAI) via ``ChatOpenAI``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import httpx
+
+if TYPE_CHECKING:
+    from langchain_openai import ChatOpenAI
+
+    from rag.settings import Settings
+
+CHECK_TIMEOUT_S = 3.0
+
+
+class EndpointError(RuntimeError):
+    """The configured chat endpoint cannot be used; ``str(err)`` is a sentence fit for a user."""
+
+
+def _is_openai_host(base_url: str) -> bool:
+    host = urlparse(base_url).hostname or ""
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
+
+
+def make_openai_chat(settings: Settings) -> ChatOpenAI:
+    """``ChatOpenAI`` configured from the settings (no network access here)."""
+    from langchain_openai import ChatOpenAI
+
+    kwargs = {}
+    if not _is_openai_host(settings.openai_base_url):
+        # ChatOpenAI sends the cap as `max_completion_tokens` (OpenAI's new name).  Ollama and LM
+        # Studio only read `max_tokens` and would silently generate without a cap, so send both.
+        kwargs["extra_body"] = {"max_tokens": settings.max_tokens}
+    return ChatOpenAI(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        model=settings.openai_model,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout=settings.request_timeout,
+        max_retries=1,
+        stream_usage=True,  # token usage on the last streamed chunk, like the local model
+        **kwargs,
+    )
+
+
+def check_endpoint(settings: Settings, timeout: float = CHECK_TIMEOUT_S) -> list[str]:
+    """GET ``{base_url}/models`` quickly; return the model ids it lists.
+
+    Raises :class:`EndpointError` ("cannot reach the chat endpoint at URL: reason") when the endpoint
+    is unreachable, times out, or answers with an HTTP error.  It does not insist that
+    ``settings.openai_model`` is listed: some servers list nothing or use aliases.
+    """
+    base = settings.openai_base_url.rstrip("/")
+    url = f"{base}/models"
+    headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
+    try:
+        resp = httpx.get(url, headers=headers, timeout=timeout, follow_redirects=True)
+    except httpx.TimeoutException:
+        raise EndpointError(f"cannot reach the chat endpoint at {base}: no answer within {timeout:g} s") from None
+    except httpx.HTTPError as e:
+        reason = str(e) or type(e).__name__
+        if isinstance(e, httpx.ConnectError) and "refused" in reason.lower():
+            reason = "connection refused (is the server running?)"
+        raise EndpointError(f"cannot reach the chat endpoint at {base}: {reason}") from None
+    if resp.status_code in (401, 403):
+        raise EndpointError(
+            f"cannot reach the chat endpoint at {base}: HTTP {resp.status_code} (check COACH_OPENAI_API_KEY)"
+        )
+    if resp.status_code == 404:
+        raise EndpointError(
+            f"cannot reach the chat endpoint at {base}: HTTP 404 from {url} (does the base URL need a /v1 suffix?)"
+        )
+    if resp.status_code >= 400:
+        raise EndpointError(f"cannot reach the chat endpoint at {base}: HTTP {resp.status_code} from {url}")
+    try:
+        data = resp.json()
+        return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, dict)]
+    except (ValueError, AttributeError):
+        return []
