@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     min_relevance: float = Field(0.34, description="Best vector cosine below which the notes are taken not to cover a question (calibrated on the golden set: out-of-scope max 0.32, in-scope min 0.37).")
     followup_below: float = Field(0.45, description="With history, a question whose best cosine is below this is also searched joined with the previous turn.")
     context_min_ratio: float = Field(0.75, ge=0.0, le=1.0, description="After the first two, a hit joins the context only if its cosine is at least this share of the best.")
-    context_token_budget: int = Field(380, ge=100, description="Approximate tokens of note text put into the prompt.")
+    context_token_budget: int = Field(300, ge=100, description="Approximate tokens of note text put into the prompt (each costs ~16 ms before the first answer token).")
 
     # --- chat model --------------------------------------------------------------------
     llm_provider: Literal["local", "openai"] = Field("local", description="`local` runs the embedded GGUF model with xllamacpp; `openai` talks to any OpenAI-compatible endpoint.")
