@@ -135,4 +135,4 @@ def ragas_status(settings) -> str:
         return "not run: ragas is not installed (pip install ragas)"
     if settings.llm_provider != "openai":
         return "not run: ragas needs an OpenAI-compatible judge endpoint (COACH_LLM_PROVIDER=openai)"
-    return "not run: ragas integration is not implemented for this ragas version"
+    return "not run: a side-by-side ragas faithfulness is not implemented yet"

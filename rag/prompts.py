@@ -103,5 +103,5 @@ def prompt_inputs(question: str, blocks: list[tuple[int, Hit, str]], history: li
 def not_covered_message(nearest_topics: list[str]) -> str:
     if not nearest_topics:
         return "My notes don't cover that."
-    topics = "; ".join(re.sub(r"^\d+\.\s*", "", t) for t in nearest_topics)
-    return f"My notes don't cover that. The nearest topics they do cover: {topics}."
+    topics = "; ".join(re.sub(r"^\d+\.\s*", "", t).rstrip(" .:;") for t in nearest_topics)
+    return f"My notes don't cover that. The nearest topics they do cover: {topics}" + ("" if topics.endswith("?") else ".")

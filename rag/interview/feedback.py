@@ -11,17 +11,18 @@ import re
 from langchain_core.prompts import ChatPromptTemplate
 
 SYSTEM = (
-    "You are a friendly, demanding MLOps interviewer. Base everything on the numbered notes only."
+    "You are a friendly, demanding MLOps interviewer talking to the candidate: address them as you. "
+    "Base everything on the numbered notes only."
 )
 HUMAN = (
     "Notes:\n{notes}\n\nQuestion asked: {question}\nCandidate's answer: {answer}\n"
     "Points they missed: {missing}\n\n"
-    "Reply in this format:\nFeedback: 2-3 short sentences on what was good and what was missing.\n"
-    "Follow-up: one short follow-up question about a detail in the notes."
+    "Reply in this format:\nFeedback: 2-3 short sentences to the candidate on what was good and what was missing.\n"
+    "Follow-up: your next question, about a detail in the notes."
 )
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
-MARKER = "follow-up:"
+_LABEL_RE = re.compile(r"\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)
 _MARKER_RE = re.compile(r"\**\s*follow[- ]?up(?: question)?\s*\**\s*:\s*\**", re.I)
 
 
@@ -36,50 +37,54 @@ class FeedbackSplitter:
     """Feed streamed text; get back the part that is feedback (safe to show now).
     After the stream, ``followup`` holds the follow-up question (or "")."""
 
+    HOLD = 24  # characters held back: a "Follow-up:" marker may be arriving
+
     def __init__(self) -> None:
         self.text = ""
         self._shown = 0
+        self._start: int | None = None  # where the feedback starts, after a "Feedback:" label
         self._split: int | None = None
+        self._after = 0
+
+    def _label_end(self, final: bool) -> int | None:
+        if self._start is None and (final or len(self.text.lstrip()) >= 12):
+            m = _LABEL_RE.match(self.text)
+            self._start = m.end() if m else 0
+        return self._start
 
     def feed(self, delta: str) -> str:
         self.text += delta
-        if self._split is None:
-            m = _MARKER_RE.search(self.text)
-            if m:
-                self._split = m.start()
-                self._after = m.end()
-            else:
-                safe = max(self._shown, len(self.text) - 24)  # hold back a possible partial marker
-                out = self.text[self._shown:safe]
-                self._shown = safe
-                return _strip_label(out, self._shown - len(out))
-        out = self.text[self._shown:self._split] if self._shown < self._split else ""
-        self._shown = max(self._shown, self._split)
-        return _strip_label(out, self._split - len(out))
+        if self._split is None and (m := _MARKER_RE.search(self.text)):
+            self._split, self._after = m.start(), m.end()
+        return self._emit(final=False)
+
+    def _emit(self, final: bool) -> str:
+        start = self._label_end(final or self._split is not None)
+        if start is None:
+            return ""
+        if self._split is not None:
+            end = self._split
+        else:
+            end = len(self.text) if final else max(start, len(self.text) - self.HOLD)
+        begin = max(self._shown, start)
+        if end <= begin:
+            return ""
+        self._shown = end
+        return self.text[begin:end]
 
     def finish(self) -> str:
         """Any feedback text still held back."""
-        end = self._split if self._split is not None else len(self.text)
-        out = self.text[self._shown:end]
-        self._shown = end
-        return _strip_label(out, end - len(out))
+        return self._emit(final=True)
 
     @property
     def feedback(self) -> str:
         end = self._split if self._split is not None else len(self.text)
-        return re.sub(r"^\s*\**feedback\**\s*:\s*\**", "", self.text[:end], flags=re.I).strip()
+        return _LABEL_RE.sub("", self.text[:end], count=1).strip()
 
     @property
     def followup(self) -> str:
         if self._split is None:
             return ""
         q = self.text[self._after:].strip().strip("*").strip()
-        q = q.splitlines()[0].strip() if q else ""
+        q = q.splitlines()[0].strip().strip('"').strip() if q else ""
         return q if len(q.split()) >= 3 else ""
-
-
-def _strip_label(out: str, start: int) -> str:
-    """Drop a leading "Feedback:" label when it is at the very start of the stream."""
-    if start == 0:
-        return re.sub(r"^\s*\**feedback\**\s*:\s*\**\s*", "", out, flags=re.I)
-    return out

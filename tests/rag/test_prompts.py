@@ -45,3 +45,9 @@ def test_prompt_is_lean_and_carries_the_earlier_turn():
 def test_not_covered_names_nearest_topics():
     msg = not_covered_message(["9. What is canary deployment?", "Model Deployment"])
     assert "don't cover" in msg and "What is canary deployment?" in msg and "9." not in msg
+
+
+def test_not_covered_topics_join_cleanly():
+    msg = not_covered_message(["Tips for the project.", "How do you deploy a model?"])
+    assert msg.endswith("cover: Tips for the project; How do you deploy a model?")
+    assert ".;" not in msg and "?." not in msg

@@ -1,0 +1,181 @@
+"""The app served for real (fake embeddings, canned chat model) and driven with gradio_client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from gradio_client import Client, handle_file
+
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def client(running_app):
+    return Client(running_app, verbose=False, download_files=False)
+
+
+def _text(message: dict) -> str:
+    content = message["content"]
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def _assistant(chat: list[dict]) -> list[str]:
+    return [_text(m) for m in chat if m["role"] == "assistant"]
+
+
+def test_endpoints_are_named(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/ask", "/ask_clear", "/interview_start", "/interview_answer", "/interview_hint", "/interview_skip",
+            "/interview_show", "/interview_end", "/progress", "/notes", "/reindex", "/upload_notes"} <= names
+
+
+def test_ask_streams_sources_first_then_the_answer_with_linked_citations(client):
+    job = client.submit("explain canary vs blue-green", api_name="/ask")
+    final = job.result()
+    updates = job.outputs()
+    chat, sources, box = final
+    assert box == ""
+    # the sources panel is filled before any answer text arrives
+    first_sources = next(i for i, (_, s, _) in enumerate(updates) if 'id="src-1"' in s)
+    first_answer = next(i for i, (c, _, _) in enumerate(updates) if _assistant(c) and _assistant(c)[0].strip())
+    assert first_sources < first_answer
+    # the answer streamed: several growing versions of it
+    lengths = [len(_assistant(c)[0]) for c, _, _ in updates if _assistant(c)]
+    assert len(set(lengths)) >= 3 and lengths == sorted(lengths)
+    answer = _assistant(chat)[-1]
+    assert "Canary shifts traffic gradually [[1]](#src-1)." in answer
+    assert "Blue-green swaps environments [[2]](#src-2)." in answer
+    assert 'id="src-1"' in sources and 'id="src-2"' in sources and 'class="src cited"' in sources
+    assert "Searching" not in sources and "answered in" in sources
+
+
+def test_follow_up_keeps_earlier_sources_and_relinks_earlier_citations(client):
+    client.predict(api_name="/ask_clear")
+    client.predict("explain canary vs blue-green", api_name="/ask")
+    chat, sources, _ = client.predict("and how do you roll it back?", api_name="/ask")
+    first, second = _assistant(chat)
+    assert "(#src-1-1)" in first and "(#src-1)" in second
+    assert 'id="src-1-1"' in sources and 'id="src-1"' in sources and "Earlier:" in sources
+    chat, sources, _ = client.predict(api_name="/ask_clear")
+    assert chat == [] and "Tips" in sources
+
+
+def test_question_outside_the_notes_gets_nearest_topics(client):
+    chat, sources, _ = client.predict("zzqx flarbnog quuxwip", api_name="/ask")
+    assert "My notes don't cover that" in _assistant(chat)[-1]
+    assert "Not in your notes" in sources and "src-1" not in sources.split("Not in your notes")[1]
+
+
+def test_empty_question_changes_nothing(client):
+    client.predict(api_name="/ask_clear")
+    chat, _, _ = client.predict("   ", api_name="/ask")
+    assert chat == []
+
+
+def test_interview_question_score_feedback_followup_and_summary(client):
+    chat, card = client.predict([], False, 2, api_name="/interview_start")
+    assert re.search(r"Question 1 of 2", _assistant(chat)[-1])
+    assert "Scorecard" in card
+
+    job = client.submit("Canary releases shift a small share of traffic to the new model and roll back "
+                        "automatically when error rates or latency get worse.", api_name="/interview_answer")
+    final = job.result()
+    updates = job.outputs()
+    chat, card, box = final
+    assert box == ""
+    # the score is shown before any feedback text streams
+    scored = next(i for i, (_, c, _) in enumerate(updates) if "sc-score" in c)
+    fed = next(i for i, (c, _, _) in enumerate(updates) if any("Good start." in t for t in _assistant(c)))
+    assert scored < fed
+    assert "Scoring your answer" in updates[0][1] or "Scoring your answer" in updates[1][1]
+    assert re.search(r'class="sc-score">\d+<', card) and "sc-points" in card
+    texts = _assistant(chat)
+    assert any(t.startswith("Score **") and "Good start." in t and "Follow-up:" not in t for t in texts)
+    assert not any("Feedback:" in t for t in texts)  # the model's label is not shown
+    assert texts[-1] == "**Follow-up** \u00b7 How would you roll it back automatically?"
+
+    chat, card, _ = client.predict("I would switch traffic back to the stable version and keep the old model warm.",
+                                   api_name="/interview_answer")
+    texts = _assistant(chat)
+    assert any(t.startswith("Follow-up score **") for t in texts)
+    assert "Question 2 of 2" in texts[-1] and "Follow-up" in card
+
+    chat, card = client.predict(api_name="/interview_hint")
+    assert _text(chat[-2]) == "Hint, please." and _assistant(chat)[-1].startswith(("Hint:", "No more hints"))
+    chat, card = client.predict(api_name="/interview_show")
+    texts = _assistant(chat)
+    assert any(t.startswith("Answer from your notes") for t in texts)
+    assert texts[-1].startswith("**Interview ended**") and "Interview summary" in card
+    assert "Weakest" in card and "Coming back" in card
+
+
+def test_answer_without_an_interview_is_a_warning_not_an_error(client):
+    other = Client(client.src, verbose=False)
+    chat, card, box = other.predict("my answer", api_name="/interview_answer")
+    assert chat == []
+
+
+def test_commands_after_the_end_do_not_crash(client):
+    client.predict([], False, 1, api_name="/interview_start")
+    chat, card = client.predict(api_name="/interview_end")
+    assert _assistant(chat)[-1] == "**Interview ended.** No questions were answered."
+    chat2, _ = client.predict(api_name="/interview_skip")
+    assert chat2 == chat
+
+
+def test_progress_shows_mastery_due_cards_and_sessions(client):
+    overview, plot, table, due, sessions = client.predict(api_name="/progress")
+    assert "answers" in overview and "mean" in overview
+    assert plot is not None
+    assert table["data"] and len(table["headers"]) == 4
+    assert "Due now" in due
+    assert sessions["data"] and sessions["headers"][:3] == ["Started (UTC)", "Answers", "Mean"]
+
+
+def test_notes_lists_indexed_files(client, fake_services):
+    summary, table = client.predict(api_name="/notes")
+    files = [row[0] for row in table["data"]]
+    assert files == ["003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt"]
+    assert "**2 notes**" in summary and "last indexed" in summary
+    assert all(int(row[1]) > 0 for row in table["data"])
+
+
+def test_reindex_reports_an_unchanged_corpus(client):
+    line, summary, table, status = client.predict(api_name="/reindex")
+    assert line.startswith("Indexed 2 files") and "(0 embedded)" in line
+    assert "2 notes" in status
+
+
+def test_upload_writes_only_inside_the_corpus_and_ingests(client, fake_services, tmp_path):
+    corpus = fake_services.settings.corpus_dir
+    outside_before = sorted(p.name for p in corpus.parent.iterdir())
+    good = tmp_path / "feature store notes.md"
+    good.write_text("# Feature stores\n\n## Why use one\n\n**Q:** When would you use a feature store?\n"
+                    "**Answer:**\n\n> When several models share features and training/serving skew must be zero.\n",
+                    encoding="utf-8")
+    pdf = tmp_path / "slides.pdf"
+    pdf.write_bytes(b"%PDF-1.7\x00binary")
+    binary = tmp_path / "image.md"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(300))
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 5000, encoding="utf-8")  # 25 KB > the 20 KB limit of the fixture
+    message, summary, table, status, files = client.predict(
+        [handle_file(str(p)) for p in (good, pdf, binary, big)], api_name="/upload_notes")
+    assert "Added feature-store-notes.md." in message
+    assert "Rejected slides.pdf: only .md, .markdown and .txt notes can be added." in message
+    assert "Rejected image.md: this looks like a binary file" in message
+    assert "Rejected big.txt: the file is 25 KB; the limit is 20 KB." in message
+    assert "Indexed 3 files" in message
+    assert (corpus / "feature-store-notes.md").is_file()
+    assert sorted(p.name for p in corpus.iterdir()) == [
+        "003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt", "feature-store-notes.md"]
+    assert sorted(p.name for p in corpus.parent.iterdir()) == outside_before
+    assert "feature-store-notes.md" in [row[0] for row in table["data"]] and "3 notes" in status
+    assert any(q.file == "feature-store-notes.md" for q in fake_services.question_bank())
+    # the same file again is recognised and not copied
+    message, *_ = client.predict([handle_file(str(good))], api_name="/upload_notes")
+    assert "Already in your notes (unchanged): feature-store-notes.md." in message

@@ -1,0 +1,147 @@
+"""Pure rendering and error handling of the UI, without a server."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from rag.interview.grading import Grade, PointResult
+from rag.interview.session import Summary
+from rag.retriever import IndexNotBuilt
+from ui import render
+from ui.ask_tab import make_ask
+from ui.common import friendly_message, guarded
+
+
+def _turn(q, a, hits=(1, 2), cited=(1,), covered=True, nearest=()):
+    return {"q": q, "a": a, "covered": covered, "nearest": list(nearest), "cited": list(cited), "timing": "",
+            "hits": [{"n": n, "heading": f"notes.md > Deploy > {n}. Topic {n}", "file": "notes.md",
+                      "text": f"**Text** of <b>note</b> {n}"} for n in hits]}
+
+
+def test_citations_link_to_source_entries():
+    assert render.link_citations("A [1]. B [2][3].") == "A [[1]](#src-1). B [[2]](#src-2)[[3]](#src-3)."
+    assert render.link_citations("A [1].", turn=2) == "A [[1]](#src-2-1)."
+    assert render.link_citations("list[0] and [9]", valid={1}) == "list[0] and [9]"
+    assert render.link_citations("already [[1]](#src-1)") == "already [[1]](#src-1)"
+
+
+def test_latest_turn_uses_src_n_and_earlier_turns_are_renumbered():
+    turns = [_turn("first?", "One [1]."), _turn("second?", "Two [2].")]
+    msgs = render.chat_messages(turns)
+    assert [m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
+    assert msgs[1]["content"] == "One [[1]](#src-1-1)." and msgs[3]["content"] == "Two [[2]](#src-2)."
+    html = render.sources_html(turns)
+    assert 'id="src-1"' in html and 'id="src-2"' in html and 'id="src-1-1"' in html and "Earlier: first?" in html
+    assert html.index('id="src-1"') < html.index("Earlier:")  # the latest answer's sources come first
+
+
+def test_sources_escape_note_text_and_mark_uncited():
+    html = render.sources_html([_turn("q", "a [1]", cited=(1,))])
+    assert "<b>note</b>" not in html and "&lt;b&gt;note&lt;/b&gt;" in html and "**" not in html
+    assert 'class="src cited" id="src-1"' in html and 'class="src uncited" id="src-2"' in html
+    assert "Topic 1" in html and "notes.md \u203a Deploy" in html
+    # nothing cited: no source is dimmed
+    assert "uncited" not in render.sources_html([_turn("q", "a", cited=())])
+
+
+def test_searching_and_not_covered_states():
+    searching = {"q": "x?", "a": "", "hits": None, "cited": None, "covered": True, "nearest": []}
+    assert "Searching your notes" in render.sources_html([searching], searching=True)
+    html = render.sources_html([_turn("x?", "My notes don't cover that.", hits=(), covered=False,
+                                      nearest=["12. Canary deployments", "Drift"])])
+    assert "Not in your notes" in html and "<li>Canary deployments</li>" in html
+    assert "Tips" in render.sources_html([])
+
+
+def test_scorecard_shows_score_verdict_points_and_citations():
+    grade = Grade(72, [PointResult("Shift traffic gradually", True, 0.8, 0.7, "f.md > Deploy > What is canary?"),
+                       PointResult("Watch <metrics>", False, 0.2, 0.1, "f.md > Deploy > What is canary?")],
+                  verdict="good")
+    html = render.scorecard_html(grade, "What is canary?", number=1, total=5)
+    assert 'class="sc-score">72<' in html and "Good" in html and "Question 1 of 5" in html
+    assert 'class="ok"' in html and 'class="miss"' in html and "&lt;metrics&gt;" in html
+    assert "1 of 2 key points" in html and "From your notes: f.md \u203a Deploy" in html
+    mixed = Grade(30, [PointResult("a", True, 0, 0, "f.md > A > X"), PointResult("b", False, 0, 0, "g.md > B")],
+                  verdict="weak")
+    html = render.scorecard_html(mixed, "Q?", followup=True)
+    assert "Follow-up" in html and "f.md \u203a X" in html and "g.md \u203a B" in html and "scorecard bad" in html
+
+
+def test_summary_renders_topics_weakest_and_when_cards_come_back():
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    summary = Summary(rows=[{"topic": "Drift", "answered": 2, "mean": 35.0}, {"topic": "CI/CD", "answered": 1, "mean": 90.0}],
+                      weakest=["Drift"], answered=3, mean_score=53.3,
+                      due=[{"question": "What is drift?", "topic": "Drift", "due": (now + timedelta(minutes=10)).isoformat()},
+                           {"question": "What is CI?", "topic": "CI/CD", "due": (now + timedelta(days=3)).isoformat()}])
+    html = render.summary_html(summary, now=now)
+    assert "Interview summary" in html and ">53<" in html and "Drift" in html and "in 10 min" in html
+    assert "in 3 days" in html and "Weakest:</b> Drift" in html
+    md = render.summary_markdown(summary, now=now)
+    assert md.startswith("**Interview ended** \u2014 3 answers, mean score **53/100**.") and "Weakest topics: Drift." in md
+
+
+@pytest.mark.parametrize("delta, text", [(timedelta(seconds=-5), "now"), (timedelta(minutes=10), "in 10 min"),
+                                         (timedelta(hours=5), "in 5 h"), (timedelta(days=1), "tomorrow"),
+                                         (timedelta(days=6), "in 6 days")])
+def test_when_text(delta, text):
+    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert render.when_text((now + delta).isoformat(), now) == text
+
+
+def test_status_chips():
+    meta = {"files": {"a.md": {"chunks": 3, "questions": 2}}, "report": {"chunks": 3, "questions": 2}}
+    html = render.status_html(meta, "qwen2.5-coder-1.5b")
+    assert "1 note<" in html and "3 chunks" in html and "2 questions" in html and "qwen2.5-coder-1.5b" in html
+    assert "not indexed yet" in render.status_html(None, "m")
+
+
+def test_friendly_messages_never_show_a_traceback():
+    assert "Re-index" in friendly_message(IndexNotBuilt("store missing"))
+    msg = friendly_message(KeyError("boom"))
+    assert "Something went wrong (KeyError)" in msg and "Traceback" not in msg
+
+    @guarded
+    def broken():
+        raise ValueError("internal detail")
+
+    with pytest.raises(gr.Error) as info:
+        broken()
+    assert "ValueError" in info.value.message and "internal detail" not in info.value.message
+
+
+class _BrokenChain:
+    def stream(self, question, history):
+        from rag.chain import Sources, Token
+
+        yield Sources(SimpleNamespace(covered=True, nearest_topics=[]), [])
+        yield Token("Partial ")
+        raise IndexNotBuilt("no store")
+
+
+def test_ask_turns_a_failure_into_a_chat_message():
+    ask = make_ask(SimpleNamespace(chain=_BrokenChain()))
+    updates = list(ask("what is canary?", []))
+    chat, sources, turns, box = updates[-1]
+    assert chat[-1]["content"].startswith("Partial") and "Re-index" in chat[-1]["content"]
+    assert "Traceback" not in chat[-1]["content"] and len(turns) == 1 and box == ""
+
+
+def test_heading_paths_in_interviewer_messages_are_shortened():
+    text = ("Answer from your notes:\n- Canary (002_x.txt > Guide > Deployment > 9. What is canary?)\n"
+            "- Drift (003_y.md > Prep > Monitoring)\nHint: compare (a > b)")
+    assert render.shorten_paths(text) == ("Answer from your notes:\n- Canary (_002_x.txt \u203a Deployment_)\n"
+                                          "- Drift (_003_y.md \u203a Monitoring_)\nHint: compare (a > b)")
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("How would you roll it back automatically?", "How would you roll it back automatically?"),
+    ('One short follow-up question about a detail in the notes could be: "What is GEM vs EWC?" ',
+     "What is GEM vs EWC?"),
+    ("\u201cWhy use a feature store?\u201d", "Why use a feature store?"),
+])
+def test_follow_up_questions_are_unwrapped(raw, clean):
+    assert render.clean_question(raw) == clean

@@ -1,0 +1,102 @@
+"""Tab "Ask": multi-turn questions answered from the notes, streamed, with a sources panel.
+
+The conversation lives in a per-user ``gr.State`` as a list of turns (question, answer,
+sources, citations); the chat and the sources panel are re-rendered from it, so citation
+links of the latest answer point at ``#src-N`` and those of earlier answers at ``#src-T-N``.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ui import render
+from ui.common import MODEL_GROUP, friendly_message
+
+EXAMPLES = [
+    "Explain canary vs blue-green deployment",
+    "What is the difference between data drift and concept drift?",
+    "How do you monitor a model in production?",
+    "Why use DVC over Git LFS?",
+]
+MAX_QUESTION_CHARS = 2000
+
+
+def _view(turns: list[dict], searching: bool = False, box: str | None = ""):
+    return render.chat_messages(turns), render.sources_html(turns, searching), turns, box
+
+
+def make_ask(services):
+    def ask(question: str, turns: list[dict] | None):
+        """Answer ``question`` from the notes; yields (chat, sources panel, turns, input box)."""
+        from rag.chain import Answer, Sources, Token
+
+        turns = list(turns or [])
+        q = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
+        if not q:
+            gr.Warning("Type a question first.")
+            yield _view(turns, box=question)
+            return
+        turn = {"q": q, "a": "", "hits": None, "cited": None, "covered": True, "nearest": [], "timing": ""}
+        turns.append(turn)
+        yield _view(turns, searching=True)
+        history = [t["q"] for t in turns[:-1]]
+        try:
+            for ev in services.chain.stream(q, history):
+                if isinstance(ev, Sources):
+                    turn["hits"] = [render.hit_dict(h) for h in ev.blocks]
+                    turn["covered"] = bool(ev.retrieval.covered)
+                    turn["nearest"] = list(ev.retrieval.nearest_topics or [])
+                    yield _view(turns)
+                elif isinstance(ev, Token):
+                    turn["a"] += ev.text
+                    yield _view(turns)
+                elif isinstance(ev, Answer):
+                    turn["a"] = ev.answer or turn["a"]
+                    turn["cited"] = list(ev.cited)
+                    turn["covered"] = bool(ev.covered)
+                    turn["timing"] = render.timing_line(ev.timings)
+            if not turn["a"].strip():
+                turn["a"] = "_The model returned an empty answer. Try rephrasing the question._"
+        except Exception as e:  # shown in the chat, never as a traceback
+            if turn["hits"] is None:
+                turn["hits"] = []
+            turn["a"] = (turn["a"] + "\n\n" if turn["a"] else "") + f"\u26a0\ufe0f {friendly_message(e)}"
+        yield _view(turns)
+
+    return ask
+
+
+def build_ask_tab(services) -> None:
+    ask = make_ask(services)
+    turns = gr.State([])
+    with gr.Row(equal_height=False, elem_classes="tab-row"):
+        with gr.Column(scale=2, min_width=460):
+            chatbot = gr.Chatbot(
+                show_label=False, elem_id="ask-chat", height="max(362px, calc(100vh - 284px))", buttons=["copy"], feedback_options=None,
+                placeholder="**Ask anything about your notes.** Answers cite the notes they come from.",
+                examples=[{"text": q} for q in EXAMPLES], group_consecutive_messages=False,
+            )
+            with gr.Row(elem_classes="input-row"):
+                box = gr.Textbox(show_label=False, placeholder="Ask about your notes\u2026  (Enter to send)",
+                                 scale=8, container=False, max_lines=4, autofocus=True, elem_id="ask-input")
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-send")
+                clear = gr.Button("Clear", variant="secondary", scale=1, min_width=70, elem_id="ask-clear")
+        with gr.Column(scale=1, min_width=300):
+            sources = gr.HTML(render.sources_html([]), elem_id="sources-panel", padding=False)
+
+    outputs = [chatbot, sources, turns, box]
+    box.submit(ask, [box, turns], outputs, api_name="ask", show_progress="hidden", **MODEL_GROUP)
+    send.click(ask, [box, turns], outputs, api_visibility="private", show_progress="hidden", **MODEL_GROUP)
+
+    def pick_example(evt: gr.SelectData) -> str:
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value or "")
+
+    chatbot.example_select(pick_example, None, box, api_visibility="private", queue=False).then(
+        ask, [box, turns], outputs, api_visibility="private", show_progress="hidden", **MODEL_GROUP)
+
+    def clear_chat():
+        return _view([])
+
+    clear.click(clear_chat, None, outputs, api_name="ask_clear", queue=False)
+    chatbot.clear(clear_chat, None, outputs, api_visibility="private", queue=False)

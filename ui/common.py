@@ -1,0 +1,79 @@
+"""Shared by the tabs: friendly errors, the model's name, the concurrency group."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+
+log = logging.getLogger("coach.ui")
+
+# Handlers that use the models or write the index share one slot: one CPU, one model.
+MODEL_GROUP = {"concurrency_id": "coach-model", "concurrency_limit": 1}
+# Cheap read-only handlers never wait behind a generation.
+FREE = {"concurrency_limit": None}
+
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    from ingest.discover import CorpusError
+    from rag.llm import EndpointError, ModelFilesError
+    from rag.retriever import IndexNotBuilt
+    from ui.uploads import UploadError
+
+    errors: list[type[BaseException]] = [CorpusError, IndexNotBuilt, ModelFilesError, EndpointError, UploadError]
+    try:
+        from rag.llm.xllama import XLlamaError
+
+        errors.append(XLlamaError)
+    except Exception:  # pragma: no cover - xllamacpp missing: the error cannot happen either
+        pass
+    return tuple(errors)
+
+
+def friendly_message(exc: BaseException) -> str:
+    """One sentence for the user; unexpected errors are logged with their traceback."""
+    from rag.retriever import IndexNotBuilt
+
+    if isinstance(exc, IndexNotBuilt):
+        return "Your notes are not indexed yet: open the Notes tab and press Re-index."
+    if isinstance(exc, known_errors()):
+        return str(exc) or exc.__class__.__name__
+    log.exception("unexpected error in the UI", exc_info=exc)
+    return f"Something went wrong ({exc.__class__.__name__}). The details are in the terminal running the app."
+
+
+def guarded(fn):
+    """Turn any exception of a plain handler into a ``gr.Error`` with a friendly message
+    (never a traceback).  Keeps the signature, so ``gr.Progress`` parameters still work."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as e:
+                raise gr.Error(escape(friendly_message(e)), print_exception=False) from None
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as e:
+            raise gr.Error(escape(friendly_message(e)), print_exception=False) from None
+    return wrapper
+
+
+def model_label(settings) -> str:
+    if settings.llm_provider == "openai":
+        return settings.openai_model
+    if settings.model_path:
+        return Path(settings.model_path).stem
+    return settings.local_model

@@ -1,0 +1,206 @@
+"""Tab "Mock interview": the interviewer asks, the scorecard grades at once, feedback streams,
+a follow-up comes, and a summary closes the session.
+
+The ``Interview`` object and the chat messages live in per-user ``gr.State``; nothing about a
+session is kept on a shared object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import gradio as gr
+
+from ui import render
+from ui.common import MODEL_GROUP, friendly_message
+
+COMMANDS = {  # button -> (what the chat shows, what the interview receives)
+    "hint": ("Hint, please.", "hint"),
+    "skip": ("Skip this one.", "skip"),
+    "show": ("Show me the answer.", "show answer"),
+    "end": ("End the interview.", "end"),
+}
+
+
+_FEEDBACK_LABEL = re.compile(r"^\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)
+
+
+def topic_choices(services) -> list[tuple[str, str]]:
+    counts = Counter(q.topic for q in services.question_bank())
+    return [(f"{t} ({n})", t) for t, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
+
+
+def _ask_text(ev) -> str:
+    if ev.turn.followup:
+        return f"**Follow-up** \u00b7 {render.clean_question(ev.text)}"
+    topic = ev.turn.item.topic
+    return f"**Question {ev.number} of {ev.total}** \u00b7 _{topic}_\n\n{ev.text}"
+
+
+def _grade_text(grade, followup: bool) -> str:
+    head = f"{'Follow-up score' if followup else 'Score'} **{grade.score}**/100 \u00b7 {grade.verdict}"
+    if grade.verdict in ("off-topic", "too short", "no answer") and grade.message:
+        head += f"\n\n{grade.message}"
+    return head
+
+
+def run_events(events, interview, msgs: list[dict], card: str):
+    """Render interview events into (chat, scorecard, interview, msgs) updates as they come."""
+    from rag.interview.session import Ask, Feedback, Graded, Info, Summary
+
+    current: dict | None = None  # the assistant message feedback streams into
+    streaming = False
+    try:
+        for ev in events:
+            if isinstance(ev, Ask):
+                current = None
+                msgs.append({"role": "assistant", "content": _ask_text(ev)})
+            elif isinstance(ev, Graded):
+                card = render.scorecard_html(ev.grade, ev.turn.question, ev.turn.followup,
+                                             interview.index + 1, len(interview.plan))
+                current = {"role": "assistant", "content": _grade_text(ev.grade, ev.turn.followup)}
+                msgs.append(current)
+                streaming = False
+            elif isinstance(ev, Feedback):
+                if current is None:
+                    current = {"role": "assistant", "content": ""}
+                    msgs.append(current)
+                if not streaming:  # the feedback goes below the score line
+                    current["head"], current["fb"] = current["content"], ""
+                    streaming = True
+                current["fb"] += ev.text
+                body = _FEEDBACK_LABEL.sub("", current["fb"])
+                if "feedback:".startswith(body.strip().strip("*").lower()):  # the label still arriving
+                    body = ""
+                current["content"] = (current["head"] + "\n\n" + body) if current["head"] else body
+            elif isinstance(ev, Info):
+                current = None
+                msgs.append({"role": "assistant", "content": render.shorten_paths(ev.text)})
+            elif isinstance(ev, Summary):
+                current = None
+                msgs.append({"role": "assistant", "content": render.summary_markdown(ev)})
+                card = render.summary_html(ev)
+            yield _out(msgs, card, interview)
+    except Exception as e:  # a friendly line in the chat, never a traceback
+        msgs.append({"role": "assistant", "content": f"\u26a0\ufe0f {friendly_message(e)}"})
+        yield _out(msgs, card, interview)
+
+
+def _out(msgs: list[dict], card: str, interview):
+    chat = [{"role": m["role"], "content": m["content"]} for m in msgs]
+    return chat, card, interview, msgs
+
+
+def make_handlers(services):
+    def start(topics, weak, count, interview, msgs):
+        """Plan and start a new interview; the first question comes at once."""
+        if interview is not None and not interview.finished:
+            for _ in interview.end():  # close the previous session in the progress store
+                pass
+        try:
+            n = max(1, min(20, int(count or 5)))
+            interview = services.new_interview(topics=list(topics or []) or None, count=n, weak=bool(weak))
+        except Exception as e:
+            gr.Warning(friendly_message(e))
+            yield _out(list(msgs or []), render.scorecard_placeholder(), None)
+            return
+        msgs = []
+        card = render.scorecard_placeholder("Answer in the chat box. Your score and the key points you covered appear here.")
+        yield from run_events(interview.start(), interview, msgs, card)
+
+    def respond(text, interview, msgs, shown=None):
+        """Grade an answer (or run a command: hint, skip, show answer, end)."""
+        from rag.interview.session import parse_command
+
+        msgs = list(msgs or [])
+        text = (text or "").strip()
+        if interview is None or interview.finished:
+            gr.Warning("Press \u201cStart interview\u201d first." if interview is None
+                       else "This interview has ended. Press \u201cStart interview\u201d for a new one.")
+            yield _out(msgs, gr.skip(), interview)
+            return
+        if not text:
+            gr.Warning("Type your answer first, or use Hint / Skip.")
+            yield _out(msgs, gr.skip(), interview)
+            return
+        msgs.append({"role": "user", "content": shown or text})
+        if parse_command(text) is None:
+            card = render.scorecard_pending(interview.turn.question if interview.turn else "")
+        else:
+            card = gr.skip()
+        yield _out(msgs, card, interview)
+        yield from run_events(interview.respond(text), interview, msgs, card)
+
+    def answer(text, interview, msgs):
+        for chat, card, iv, m in respond(text, interview, msgs):
+            yield chat, card, iv, m, ""
+
+    def command(name: str):
+        shown, cmd = COMMANDS[name]
+
+        def run(interview, msgs):
+            yield from respond(cmd, interview, msgs, shown=shown)
+        run.__name__ = f"interview_{name}"
+        return run
+
+    return start, answer, command
+
+
+def _close_session(interview) -> None:
+    """Called by Gradio when a user's session expires: record the interview's end."""
+    if interview is not None and not getattr(interview, "finished", True):
+        for _ in interview.end():
+            pass
+
+
+def build_interview_tab(services):
+    """Build the tab; returns (topics dropdown, refresh function) for the tab's select event."""
+    start, answer, command = make_handlers(services)
+    interview = gr.State(None, delete_callback=_close_session)
+    msgs = gr.State([])
+    with gr.Row(equal_height=True, elem_classes="iv-controls"):
+        topics = gr.Dropdown(topic_choices(services), multiselect=True, value=[], label="Topics (empty = all)",
+                             scale=5, min_width=260, elem_id="iv-topics")
+        count = gr.Slider(1, 20, value=5, step=1, label="Questions", scale=2, min_width=170, elem_id="iv-count",
+                          buttons=[])
+        with gr.Column(scale=2, min_width=170, elem_classes="iv-weak-col"):
+            weak = gr.Checkbox(label="Only my weak spots", value=False, elem_id="iv-weak",
+                               info="Topics you score lowest on")
+        start_btn = gr.Button("Start interview", variant="primary", scale=1, min_width=160, elem_id="iv-start")
+    with gr.Row(equal_height=False, elem_classes="tab-row"):
+        with gr.Column(scale=2, min_width=460):
+            chat = gr.Chatbot(show_label=False, elem_id="iv-chat", height="max(300px, calc(100vh - 392px))", feedback_options=None,
+                              buttons=["copy"], group_consecutive_messages=False,
+                              placeholder="**Mock interview.** Pick topics (or none for all) and press "
+                                          "**Start interview**. Answer as you would out loud.")
+            with gr.Row(elem_classes="input-row"):
+                box = gr.Textbox(show_label=False, container=False, lines=1, max_lines=6, scale=8,
+                                 placeholder="Your answer\u2026  (Enter to send, Shift+Enter for a new line)",
+                                 elem_id="iv-input")
+                send = gr.Button("Answer", variant="primary", scale=1, min_width=80, elem_id="iv-send")
+            with gr.Row(elem_classes="cmd-row"):
+                buttons = {name: gr.Button(label, size="sm", variant="secondary", elem_id=f"iv-{name}")
+                           for name, label in (("hint", "Hint"), ("skip", "Skip"), ("show", "Show answer"),
+                                               ("end", "End interview"))}
+        with gr.Column(scale=1, min_width=300):
+            card = gr.HTML(render.scorecard_placeholder(), elem_id="scorecard", padding=False)
+
+    outs = [chat, card, interview, msgs]
+    start_btn.click(start, [topics, weak, count, interview, msgs], outs, api_name="interview_start",
+                    show_progress="hidden", **MODEL_GROUP)
+    box.submit(answer, [box, interview, msgs], [*outs, box], api_name="interview_answer",
+               show_progress="hidden", **MODEL_GROUP)
+    send.click(answer, [box, interview, msgs], [*outs, box], api_visibility="private",
+               show_progress="hidden", **MODEL_GROUP)
+    for name, btn in buttons.items():
+        btn.click(command(name), [interview, msgs], outs, api_name=f"interview_{name}",
+                  show_progress="hidden", **MODEL_GROUP)
+
+    def refresh_topics(selected):
+        choices = topic_choices(services)
+        known = {v for _, v in choices}
+        return gr.update(choices=choices, value=[t for t in (selected or []) if t in known])
+
+    return topics, refresh_topics
+

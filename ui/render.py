@@ -1,0 +1,315 @@
+"""HTML and markdown for the panels.  Pure functions of plain data: no Gradio, no services.
+
+Everything that comes from the notes or the user is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from html import escape
+
+SEP = " > "
+_CITE = re.compile(r"(?<![\[\w])\[(\d{1,2})\](?!\()")
+
+
+def esc(text) -> str:
+    return escape(str(text or ""), quote=True)
+
+
+def plain(text: str) -> str:
+    """Note markdown reduced to readable plain text for a snippet."""
+    text = re.sub(r"\*+|__|`|(?<!\w)_(?=\w)|(?<=\w)_(?!\w)", "", text or "")
+    text = re.sub(r"^\s*(?:>\s*|#{1,6}\s+)", "", text, flags=re.M)
+    text = re.sub(r"^\s*[-*+]\s+", "\u2022 ", text, flags=re.M)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def clip(text: str, n: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+def short_title(heading: str) -> str:
+    """The last element of a heading path, without a leading "12." number."""
+    last = (heading or "").split(SEP)[-1].strip()
+    return re.sub(r"^\d+\.\s*", "", last) or heading
+
+
+def breadcrumb(heading: str) -> str:
+    """File and section headings above the title, joined with a thin arrow."""
+    parts = (heading or "").split(SEP)
+    return " \u203a ".join(p.strip() for p in parts[:-1]) if len(parts) > 1 else ""
+
+
+# --- Ask: citations and sources ------------------------------------------------------------
+
+def source_id(n: int, turn: int | None = None) -> str:
+    """DOM id of a source entry: ``src-N`` for the latest answer, ``src-T-N`` for earlier ones."""
+    return f"src-{n}" if turn is None else f"src-{turn}-{n}"
+
+
+def link_citations(text: str, turn: int | None = None, valid: set[int] | None = None) -> str:
+    """Markdown with each citation ``[n]`` turned into a link to its source entry."""
+    def repl(m: re.Match) -> str:
+        n = int(m.group(1))
+        if valid is not None and n not in valid:
+            return m.group(0)
+        return f"[[{n}]](#{source_id(n, turn)})"
+    return _CITE.sub(repl, text or "")
+
+
+def hit_dict(hit) -> dict:
+    """The serialisable part of a retrieval Hit that the sources panel shows."""
+    c = hit.chunk
+    return {"n": hit.n, "heading": c.heading, "file": c.file, "text": c.text, "score": round(hit.vector_score, 3)}
+
+
+def _source_entry(s: dict, turn: int | None, cited: list[int] | None) -> str:
+    n = s.get("n") or 0
+    state = "" if not cited else (" cited" if n in cited else " uncited")
+    snippet = clip(plain(s.get("text", "")), 280)
+    crumb = breadcrumb(s.get("heading", ""))
+    flag = '<span class="src-flag">not cited</span>' if state == " uncited" else ""
+    return (
+        f'<div class="src{state}" id="{source_id(n, turn)}">'
+        f'<div class="src-head"><span class="src-n">{n}</span>'
+        f'<span class="src-title">{esc(short_title(s.get("heading", "")))}</span>{flag}</div>'
+        + (f'<div class="src-path" title="{esc(s.get("heading", ""))}">{esc(crumb)}</div>' if crumb else "")
+        + f'<div class="src-text">{esc(snippet)}</div></div>'
+    )
+
+
+def sources_html(turns: list[dict], searching: bool = False) -> str:
+    """The sources panel for a conversation: the latest answer's sources in full (ids src-N),
+    earlier answers' sources folded below (ids src-T-N)."""
+    if not turns:
+        return ('<div class="panel-empty"><div class="panel-empty-title">Sources</div>'
+                "<p>The notes an answer is based on appear here as soon as they are found, numbered like "
+                "the citations [1] in the answer.</p>"
+                '<div class="panel-empty-title tips">Tips</div><ul class="tips">'
+                "<li>Ask follow-ups such as <i>\u201cand how do you roll it back?\u201d</i>: "
+                "your earlier questions are taken into account.</li>"
+                "<li>Click a citation like [1] to jump to the note it comes from.</li>"
+                "<li>If your notes do not cover a question, you get the nearest topics they do cover "
+                "instead of a guess.</li>"
+                "<li>Add or re-index notes in the <b>Notes</b> tab.</li></ul></div>")
+    parts = []
+    last = len(turns) - 1
+    for i in range(last, -1, -1):
+        t = turns[i]
+        turn = None if i == last else i + 1
+        parts.append(_turn_sources(t, turn, searching and i == last))
+    return '<div class="sources">' + "".join(parts) + "</div>"
+
+
+def _turn_sources(t: dict, turn: int | None, searching: bool) -> str:
+    hits, cited = t.get("hits"), t.get("cited")
+    if turn is None:
+        head = f'<div class="sources-q">For: <b>{esc(clip(t.get("q", ""), 90))}</b></div>'
+        if searching and hits is None:
+            return head + '<div class="sources-wait">Searching your notes\u2026</div>'
+        if not t.get("covered", True) and not hits:
+            near = "".join(f"<li>{esc(short_title(x))}</li>" for x in t.get("nearest") or [])
+            return (head + '<div class="not-covered"><b>Not in your notes.</b>'
+                    + (f" The nearest topics they cover:<ul>{near}</ul>" if near else "") + "</div>")
+        body = "".join(_source_entry(s, None, cited) for s in hits or [])
+        timing = t.get("timing")
+        foot = f'<div class="sources-foot">{esc(timing)}</div>' if timing else ""
+        return head + body + foot
+    if not hits:
+        return ""
+    body = "".join(_source_entry(s, turn, cited) for s in hits)
+    return (f'<details class="sources-earlier"><summary>Earlier: {esc(clip(t.get("q", ""), 70))}</summary>'
+            f"{body}</details>")
+
+
+def chat_messages(turns: list[dict]) -> list[dict]:
+    """Chatbot messages for the Ask conversation, citations linked to the sources panel."""
+    msgs = []
+    last = len(turns) - 1
+    for i, t in enumerate(turns):
+        msgs.append({"role": "user", "content": t["q"]})
+        if t.get("a"):
+            valid = {s["n"] for s in t.get("hits") or []}
+            msgs.append({"role": "assistant", "content": link_citations(t["a"], None if i == last else i + 1, valid)})
+    return msgs
+
+
+def timing_line(timings: dict) -> str:
+    if not timings:
+        return ""
+    parts = []
+    if "first_token_ms" in timings:
+        parts.append(f"first words after {timings['first_token_ms'] / 1000:.1f} s")
+    if "total_ms" in timings:
+        parts.append(f"answered in {timings['total_ms'] / 1000:.1f} s")
+    return " \u00b7 ".join(parts)
+
+
+# --- Mock interview: scorecard and summary ---------------------------------------------------
+
+_QUOTED_QUESTION = re.compile(r"[\"\u201c]([^\"\u201d]{8,}?\?)\s*[\"\u201d]?\s*$")
+
+
+def clean_question(text: str) -> str:
+    """A follow-up question as generated may come wrapped: 'One follow-up could be: "What ...?"'."""
+    text = (text or "").strip()
+    m = _QUOTED_QUESTION.search(text)
+    return m.group(1).strip() if m else text.strip('"\u201c\u201d ')
+
+
+def verdict_class(score: int, verdict: str = "") -> str:
+    if verdict in ("off-topic", "no answer", "too short"):
+        return "bad"
+    return "great" if score >= 85 else "good" if score >= 60 else "fair" if score >= 40 else "bad"
+
+
+def scorecard_placeholder(text: str = "", guide: bool = True) -> str:
+    text = text or "Start an interview: each answer is scored here against the key points of your notes."
+    how = ('<div class="panel-empty-title tips">How it works</div><ul class="tips">'
+           "<li>Each answer gets a score from 0 to 100 for the key points of your notes it covers: "
+           '<span class="band great">85+ strong</span> <span class="band good">60+ good</span> '
+           '<span class="band fair">40+ partial</span> <span class="band bad">weak</span></li>'
+           "<li>Then the interviewer gives feedback and asks a follow-up, which is scored too.</li>"
+           "<li>Stuck? Type or press <b>hint</b>, <b>skip</b>, <b>show answer</b> or <b>end</b>.</li>"
+           "<li>Weak answers come back sooner (spaced repetition): see the <b>Progress</b> tab.</li></ul>"
+           if guide else "")
+    return (f'<div class="scorecard empty"><div class="panel-empty-title">Scorecard</div>'
+            f'<p class="panel-empty">{esc(text)}</p>{how}</div>')
+
+
+def scorecard_pending(question: str) -> str:
+    return ('<div class="scorecard pending"><div class="sc-grading">Scoring your answer\u2026</div>'
+            f'<div class="sc-q">{esc(clip(question, 160))}</div></div>')
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", re.sub(r"^\d+\.\s*", "", (text or "").lower())).strip()
+
+
+def cite_text(source: str, question: str = "") -> str:
+    """ "file \u203a section" for a point's source; the question's own heading is left out."""
+    parts = [p.strip() for p in (source or "").split(SEP) if p.strip()]
+    if len(parts) > 2 and question and _norm(parts[-1]) == _norm(question):
+        parts = parts[:-1]
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    section = re.sub(r"^\d+\.\s*", "", parts[-1])
+    return f"{parts[0]} \u203a {section}"
+
+
+def scorecard_html(grade, question: str, followup: bool = False, number: int | None = None, total: int | None = None) -> str:
+    cls = verdict_class(grade.score, grade.verdict)
+    label = "Follow-up" if followup else (f"Question {number} of {total}" if number and total else "Question")
+    cites = [cite_text(p.source, question) for p in grade.points]
+    shared = cites[0] if cites and len(set(cites)) == 1 else ""
+    items = []
+    for p, c in zip(grade.points, cites):
+        mark, kind = ("\u2713", "ok") if p.covered else ("\u2717", "miss")
+        cite = f'<span class="sc-cite" title="{esc(p.source)}">{esc(c)}</span>' if c and not shared else ""
+        items.append(f'<li class="{kind}"><span class="sc-mark">{mark}</span>'
+                     f'<span class="sc-point">{esc(clip(p.point, 170))}{cite}</span></li>')
+    covered = sum(p.covered for p in grade.points)
+    counts = f"{covered} of {len(grade.points)} key points" if grade.points else ""
+    source = (f'<div class="sc-source" title="{esc(grade.points[0].source)}">From your notes: {esc(shared)}</div>'
+              if shared else "")
+    return (
+        f'<div class="scorecard {cls}">'
+        f'<div class="sc-label">{esc(label)}</div>'
+        f'<div class="sc-top"><div class="sc-score">{int(grade.score)}<span class="sc-max">/100</span></div>'
+        f'<div class="sc-side"><div class="sc-verdict">{esc(grade.verdict.capitalize())}</div>'
+        f'<div class="sc-counts">{esc(counts)}</div></div></div>'
+        f'<div class="sc-q">{esc(clip(clean_question(question), 200))}</div>'
+        + (f'<ul class="sc-points">{"".join(items)}</ul>' if items else "")
+        + source + "</div>"
+    )
+
+
+def when_text(iso: str | None, now: datetime | None = None) -> str:
+    """ "now", "in 10 min", "in 3 h", "tomorrow", "in 5 days" for an ISO time."""
+    if not iso:
+        return "\u2014"
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    secs = (dt - now).total_seconds()
+    if secs <= 60:
+        return "now"
+    if secs < 3600:
+        return f"in {round(secs / 60)} min"
+    if secs < 86400:
+        return f"in {round(secs / 3600)} h"
+    days = round(secs / 86400)
+    return "tomorrow" if days <= 1 else f"in {days} days"
+
+
+def summary_html(summary, now: datetime | None = None) -> str:
+    if not summary.answered:
+        return scorecard_placeholder("Interview ended. No questions were answered.", guide=False)
+    mean = summary.mean_score or 0
+    rows = "".join(
+        f'<tr><td>{esc(r["topic"])}</td><td class="num {verdict_class(round(r["mean"]))}">{r["mean"]:.0f}</td>'
+        f'<td class="num">{r["answered"]}</td></tr>' for r in summary.rows)
+    weak = ", ".join(esc(w) for w in summary.weakest) or "none \u2014 well done"
+    due = "".join(f'<li><span class="due-when">{esc(when_text(d["due"], now))}</span> {esc(clip(d["question"], 90))}</li>'
+                  for d in summary.due[:8])
+    return (
+        f'<div class="scorecard summary {verdict_class(round(mean))}">'
+        '<div class="sc-label">Interview summary</div>'
+        f'<div class="sc-top"><div class="sc-score">{mean:.0f}<span class="sc-max">/100</span></div>'
+        f'<div class="sc-side"><div class="sc-verdict">Mean score</div>'
+        f'<div class="sc-counts">{plural(summary.answered, "answer")}</div></div></div>'
+        f'<table class="sum-table"><thead><tr><th>Topic</th><th>Score</th><th>Answered</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        f'<div class="sum-weak"><b>Weakest:</b> {weak}</div>'
+        + (f'<div class="sum-due"><b>Coming back</b><ul>{due}</ul></div>' if due else "")
+        + "</div>"
+    )
+
+
+def summary_markdown(summary, now: datetime | None = None) -> str:
+    if not summary.answered:
+        return "**Interview ended.** No questions were answered."
+    lines = [f"**Interview ended** \u2014 {plural(summary.answered, 'answer')}, mean score **{summary.mean_score:.0f}/100**.", ""]
+    lines += [f"- {r['topic']}: **{r['mean']:.0f}**/100 ({r['answered']} answered)" for r in summary.rows]
+    if summary.weakest:
+        lines += ["", "Weakest topics: " + ", ".join(summary.weakest) + "."]
+    soon = [d for d in summary.due if d.get("due")][:3]
+    if soon:
+        lines += ["", "Coming back: " + "; ".join(f"{clip(d['question'], 60)} ({when_text(d['due'], now)})" for d in soon) + "."]
+    return "\n".join(lines)
+
+
+_PATH_IN_PARENS = re.compile(r"\(([\w.-]+\.(?:md|markdown|txt)(?: > [^()\n]+?)+)\)")
+
+
+def shorten_paths(text: str) -> str:
+    """Heading paths in the interviewer's messages, "(file > H1 > H2 > Question?)", as "(file \u203a H2)"."""
+    def repl(m: re.Match) -> str:
+        last = m.group(1).split(SEP)[-1].strip()
+        return f"(_{cite_text(m.group(1), last if last.endswith('?') else '')}_)"
+    return _PATH_IN_PARENS.sub(repl, text or "")
+
+
+# --- header -----------------------------------------------------------------------------------
+
+def status_html(meta: dict | None, model: str) -> str:
+    if not meta:
+        notes = '<span class="chip warn">notes not indexed yet</span>'
+    else:
+        files = meta.get("files") or {}
+        rep = meta.get("report") or {}
+        chunks = rep.get("chunks", sum(f.get("chunks", 0) for f in files.values()))
+        questions = rep.get("questions", sum(f.get("questions", 0) for f in files.values()))
+        notes = (f'<span class="chip">{plural(len(files), "note")}</span><span class="chip">{plural(chunks, "chunk")}</span>'
+                 f'<span class="chip">{plural(questions, "question")}</span>')
+    return f'<div class="status">{notes}<span class="chip model" title="chat model">{esc(model)}</span></div>'

@@ -1,0 +1,180 @@
+"""Validating and saving uploaded notes.  Pure functions (no Gradio): unit-tested on their own.
+
+A file is accepted when its name ends in .md/.markdown/.txt, it is not larger than the limit,
+and its bytes are text (UTF-8, else UTF-16 with a BOM, else UTF-8 with replacement characters
+when only a few bytes are invalid) rather than binary.  The name is reduced to its last path
+component and to the characters ``[A-Za-z0-9._-]``; hidden names are refused.  Files are only
+ever created (never overwritten) and only directly inside the corpus folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALLOWED_SUFFIXES = (".md", ".markdown", ".txt")
+MAX_NAME_CHARS = 100
+MAX_FILES = 50  # per upload
+_BAD_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+class UploadError(ValueError):
+    """A file that cannot be accepted; ``str(err)`` says why, in words for the user."""
+
+
+@dataclass
+class UploadResult:
+    saved: list[str] = field(default_factory=list)  # file names written into the corpus
+    unchanged: list[str] = field(default_factory=list)  # same name and content already there
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (shown name, reason)
+
+    def message(self) -> str:
+        lines = []
+        if self.saved:
+            lines.append("Added " + ", ".join(self.saved) + ".")
+        if self.unchanged:
+            lines.append("Already in your notes (unchanged): " + ", ".join(self.unchanged) + ".")
+        for name, reason in self.rejected:
+            lines.append(f"Rejected {name}: {reason}")
+        return "\n".join(lines) or "No files were uploaded."
+
+
+def human_bytes(n: int) -> str:
+    if n < 1000:
+        return f"{n} bytes"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f} KB"
+    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+def _basename(original: str) -> str:
+    return re.split(r"[\\/]", original or "")[-1].strip()
+
+
+def display_name(original: str) -> str:
+    """The last path component, for messages (never used as a path)."""
+    base = _basename(original)
+    return (base if len(base) <= 60 else base[:40] + "\u2026" + base[-15:]) or "(unnamed file)"
+
+
+def safe_name(original: str) -> str:
+    """A safe file name for ``original`` (which may carry any path): raises ``UploadError``."""
+    base = _basename(original)
+    if base.startswith("."):
+        raise UploadError("hidden files (names starting with a dot) are not accepted.")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or f".{ext.lower()}" not in ALLOWED_SUFFIXES:
+        raise UploadError("only .md, .markdown and .txt notes can be added.")
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    clean = _BAD_CHARS.sub("-", ascii_stem).strip("-._")
+    clean = re.sub(r"-{2,}", "-", clean)
+    if not clean:
+        raise UploadError("the file name has no usable characters (use letters, digits, . _ -).")
+    return clean[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext.lower()
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a note file, or ``UploadError`` when it is empty or binary."""
+    if not data.strip():
+        raise UploadError("the file is empty.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise UploadError("the file is not readable text.") from e
+    elif b"\x00" in data:
+        raise UploadError("this looks like a binary file, not a text note.")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            if text.count("\ufffd") > max(8, len(text) // 50):
+                raise UploadError("this is not UTF-8 text (too many undecodable bytes).") from None
+    if len(_CONTROL.findall(text)) > max(8, len(text) // 100):
+        raise UploadError("this looks like a binary file, not a text note.")
+    if not text.strip():
+        raise UploadError("the file is empty.")
+    return text.replace("\r\n", "\n")
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise UploadError(f"the file is {human_bytes(size)}; the limit is {human_bytes(max_bytes)}.")
+
+
+def validate_upload(original: str, data: bytes | Path, max_bytes: int) -> tuple[str, str]:
+    """(safe name, text) for an acceptable upload given as bytes or as the path of the uploaded
+    temp file (read only when within the limit); ``UploadError`` otherwise."""
+    name = safe_name(original)
+    if isinstance(data, Path):
+        _check_size(data.stat().st_size, max_bytes)
+        with open(data, "rb") as f:
+            data = f.read(max_bytes + 1)
+    _check_size(len(data), max_bytes)
+    return name, decode_text(data)
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """``path`` is a direct child of ``folder`` (the file itself is not resolved: it may be a symlink,
+    which ``os.open(O_CREAT | O_EXCL)`` refuses to follow)."""
+    return path.parent.resolve() == folder and path.name not in ("", ".", "..")
+
+
+def write_note(corpus_dir: Path, name: str, text: str) -> tuple[str, bool]:
+    """Create ``name`` (or name-2, name-3, … when taken) directly inside ``corpus_dir``.
+
+    Returns (written name, True), or (existing name, False) when a file of that name already
+    holds exactly this text.  Never overwrites, never follows a symlink, never leaves the folder."""
+    folder = Path(corpus_dir).resolve()
+    if not folder.is_dir():
+        raise UploadError(f"the notes folder {folder} does not exist.")
+    if "/" in name or "\\" in name or name.startswith(".") or name in ("", ".", ".."):
+        raise UploadError("unsafe file name.")
+    payload = text.encode("utf-8")
+    stem, _, ext = name.rpartition(".")
+    for i in range(1, 1000):
+        candidate = name if i == 1 else f"{stem}-{i}.{ext}"
+        path = folder / candidate
+        if not _inside(folder, path):
+            raise UploadError("unsafe file name.")
+        if path.is_file() and not path.is_symlink():
+            try:
+                if path.read_bytes() == payload:
+                    return candidate, False
+            except OSError:
+                pass
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        return candidate, True
+    raise UploadError("too many files with that name already.")
+
+
+def save_uploads(files: list[tuple[str, bytes | Path]], corpus_dir: Path, max_bytes: int) -> UploadResult:
+    """Validate and write each (original name, bytes or temp path); collect what was saved or rejected."""
+    result = UploadResult()
+    if len(files) > MAX_FILES:
+        result.rejected.append((f"{len(files)} files", f"at most {MAX_FILES} files can be added at once."))
+        return result
+    for original, data in files:
+        shown = display_name(original)
+        try:
+            name, text = validate_upload(original, data, max_bytes)
+            written, new = write_note(corpus_dir, name, text)
+        except UploadError as e:
+            result.rejected.append((shown, str(e)))
+            continue
+        except OSError as e:
+            result.rejected.append((shown, f"could not be written ({e.strerror or e})."))
+            continue
+        (result.saved if new else result.unchanged).append(written)
+    return result
+
