@@ -14,6 +14,7 @@ from evals.golden import load_golden
 from evals.judges import EmbeddingJudge, LLMJudge, split_claims, split_sentences
 from evals.metrics import aggregate, mean, percentile, retrieval_scores
 from rag.citations import CITATION
+from rag.interview.grading import grade_answer
 
 RETRIEVAL_KEYS = ["hit@1", "hit@3", "hit@5", "mrr", "context_precision", "source_recall@5"]
 GEN_KEYS = ["faithfulness_embedding", "faithfulness_llm", "judge_agreement", "citation_precision",
@@ -71,8 +72,9 @@ def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: 
         row["judge_agreement"] = sum(a.supported == b.supported for a, b in zip(emb, llm)) / len(llm)
     blocks = {h.n: h.chunk.text for h in ans.sources}
     row["citation_precision"] = _citation_precision(ans.answer, blocks, emb_judge)
-    kp = emb_judge.judge(item["key_points"], ans.answer) if item.get("key_points") else []
-    row["key_point_recall"] = sum(v.supported for v in kp) / len(kp) if kp else None
+    if item.get("key_points"):  # the interviewer's grader: is each golden key point covered by the answer?
+        grade = grade_answer(ans.answer, item["question"], item["key_points"], services.embeddings)
+        row["key_point_recall"] = len(grade.covered) / len(grade.points)
     row["answer_relevance"] = round(_cosine(services.embeddings, item["question"], ans.answer), 4)
     return row
 

@@ -13,12 +13,14 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag.lexical import tokenize
 from rag.types import Hit
 
+# Chosen by A/B runs on 12 golden items : telling the 1.5B model it
+# may refuse made it refuse a third of answerable questions; "answer that part" plus "only if
+# nothing relevant" keeps refusals rare while "say only what the notes say" keeps it faithful.
 SYSTEM = (
-    "You are an interview coach. Answer using only the numbered notes. "
-    "Answer every part of the question in 2-5 short sentences, in your own words. "
-    "End each sentence with the number of the note it comes from, for example: "
-    "Canary releases reach a few users first [1]. "
-    "If the notes do not contain the answer, reply: My notes don't cover that."
+    "You answer interview questions using only the numbered notes below. "
+    "Give 2-4 short sentences, each ending with its note number like [1]. "
+    "Say only what the notes say; if they answer only part of the question, answer that part. "
+    "Only if the notes say nothing relevant at all, reply: My notes don't cover that."
 )
 
 HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
