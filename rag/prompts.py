@@ -13,7 +13,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag.lexical import tokenize
 from rag.types import Hit
 
-# Chosen by A/B runs on 12 golden items : telling the 1.5B model it
+# Chosen by A/B runs on 12 golden items: telling the 1.5B model it
 # may refuse made it refuse a third of answerable questions; "answer that part" plus "only if
 # nothing relevant" keeps refusals rare while "say only what the notes say" keeps it faithful.
 SYSTEM = (
