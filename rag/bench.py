@@ -84,7 +84,7 @@ def _raw_run(llm, messages, max_tokens: int) -> dict:
 
 def bench_llm(services) -> dict:
     from rag.chain import AnswerChain, Answer, Sources
-    from rag.prompts import ANSWER_PROMPT, build_blocks, prompt_inputs
+    from rag.prompts import ANSWER_PROMPT, build_blocks, prompt_inputs, select_context
 
     t0 = time.perf_counter()
     llm = services.chat_model
@@ -110,7 +110,7 @@ def bench_llm(services) -> dict:
                    chain_total_s=round(end - t0, 2), chain_cited=answer.cited)
     # raw xllamacpp on the identical prompt (same retrieval, same blocks, same max_tokens)
     retrieval = services.retriever.search(BENCH_QUESTION, [], k=max(settings.k, settings.context_k))
-    hits = retrieval.hits[: settings.context_k]
+    hits = select_context(retrieval.hits, settings.context_k, settings.context_min_ratio)
     blocks = build_blocks(hits, " ".join(retrieval.queries), settings.context_token_budget)
     messages = ANSWER_PROMPT.format_messages(**prompt_inputs(BENCH_QUESTION, blocks, []))
     raw = _raw_run(llm, messages, max_tokens=max(n, 1))
