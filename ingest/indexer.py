@@ -24,7 +24,7 @@ from ingest.chunk import chunk_units
 from ingest.discover import discover_notes
 from ingest.models import Chunk, QuestionItem
 from ingest.parse import parse_units
-from ingest.questions import build_question_bank
+from ingest.questions import build_question_bank, read_question_bank, write_jsonl
 from ingest.records import SQLiteRecordManager
 from ingest.text import clean_text, read_note
 
@@ -137,7 +137,7 @@ def run_ingest(settings, embeddings: Embeddings, make_store: Callable[[Embedding
     updated = sum(1 for k, cid in now.items() if k in before and before[k] != cid)
     version = index_version(corpus.chunks)
     _write_atomic(settings.chunks_file, "".join(json.dumps(c.metadata(), ensure_ascii=False) + "\n" for c in corpus.chunks))
-    _write_atomic(settings.questions_file, "".join(json.dumps(q.to_dict(), ensure_ascii=False) + "\n" for q in corpus.questions))
+    write_jsonl(corpus.questions, settings.questions_file)
     report = IngestReport(
         files=len(corpus.files), chunks=len(corpus.chunks), questions=len(corpus.questions),
         added=result["num_added"] - updated, updated=updated,
@@ -162,6 +162,4 @@ def read_chunks(settings) -> list[Chunk]:
 
 
 def read_questions(settings) -> list[QuestionItem]:
-    if not settings.questions_file.exists():
-        return []
-    return [QuestionItem.from_dict(json.loads(l)) for l in settings.questions_file.read_text(encoding="utf-8").splitlines() if l]
+    return read_question_bank(settings.questions_file) if settings.questions_file.exists() else []

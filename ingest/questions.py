@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from ingest.models import Chunk, QuestionItem, Unit
@@ -54,11 +55,14 @@ def build_question_bank(units: list[Unit], chunks: list[Chunk]) -> list[Question
 
 
 def write_jsonl(items: list[QuestionItem], path: Path) -> None:
+    """Write the bank atomically: a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
         for item in items:
             f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
 
 
 def read_question_bank(path: Path) -> list[QuestionItem]:
