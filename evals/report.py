@@ -34,6 +34,8 @@ def markdown(report: dict) -> str:
               "## Refusals", "",
               f"- out-of-scope refused: {s['refusal_rate_out_of_scope']}",
               f"- in-scope falsely refused: {s['false_refusal_rate']}"]
+    if "retried_rate" in s:
+        lines.append(f"- in-scope answers that opened with a refusal and were asked again: {s['retried_rate']}")
     if report["generate"] and s.get("generation"):
         g = s["generation"]
         lines += ["", "## Generation", "", "| kind | n | " + " | ".join(k for k in g["all"] if k != "n") + " |",

@@ -56,7 +56,7 @@ def _citation_precision(answer: str, blocks: dict[int, str], judge: EmbeddingJud
 def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: LLMJudge | None) -> dict:
     ans = services.chain.ask(item["question"], item.get("history") or [])
     refused = is_refusal(ans)
-    row = {"answer": ans.answer, "refused": refused, "total_ms": ans.timings.get("total_ms"),
+    row = {"answer": ans.answer, "refused": refused, "retried": ans.retried, "total_ms": ans.timings.get("total_ms"),
            "first_token_ms": ans.timings.get("first_token_ms"), "completion_tokens": ans.timings.get("completion_tokens")}
     if item["kind"] == "out_of_scope" or refused:
         return row
@@ -108,6 +108,7 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
         "gate_false_refusal_rate": mean(float(r["gate_refused"]) for r in in_scope),
     }
     if generate:
+        summary["retried_rate"] = mean(float(r.get("retried", False)) for r in in_scope)
         answered = [r for r in in_scope if not r.get("refused")]
         summary["generation"] = aggregate(answered, GEN_KEYS) if answered else {}
         claims = [c for r in answered for c in r.get("claims", [])]

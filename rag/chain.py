@@ -11,10 +11,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
 
 from rag.citations import CitationStream
-from rag.prompts import ANSWER_PROMPT, build_blocks, not_covered_message, prompt_inputs, select_context
+from rag.prompts import (
+    ANSWER_PROMPT,
+    RETRY_PREFILL,
+    build_blocks,
+    not_covered_message,
+    opening_kind,
+    prompt_inputs,
+    select_context,
+)
 from rag.retriever import HybridRetriever
 from rag.settings import Settings
 from rag.types import Hit, Retrieval
@@ -41,6 +50,7 @@ class Answer:
     timings: dict = field(default_factory=dict)
     context: str = ""  # the notes text the model was given (for evals and judges)
     attributed: int = 0  # citations added post hoc to sentences the model left uncited
+    retried: bool = False  # the model opened with a refusal despite relevant notes and was asked again
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +59,7 @@ class Answer:
             "covered": self.covered,
             "cited": self.cited,
             "attributed": self.attributed,
+            "retried": self.retried,
             "sources": [h.to_dict() for h in self.sources],
             "timings": self.timings,
         }
@@ -84,14 +95,11 @@ class AnswerChain:
 
         inputs = prompt_inputs(question, blocks, history)
         cite = CitationStream([text for _, _, text in blocks])
-        shown, first, usage = [], None, {}
-        for chunk in self.generate.stream(inputs):
-            if first is None:
-                first = time.perf_counter()
-            if getattr(chunk, "usage_metadata", None):
-                usage = chunk.usage_metadata
-            out = cite.feed(chunk.content if isinstance(chunk.content, str) else "")
+        shown, first, usage = [], None, {"input_tokens": 0, "output_tokens": 0}
+        for delta in self._model_text(inputs, usage):
+            out = cite.feed(delta)
             if out:
+                first = first or time.perf_counter()
                 shown.append(out)
                 yield Token(out)
         tail = cite.flush()
@@ -102,11 +110,49 @@ class AnswerChain:
         timings.update(
             first_token_ms=round(((first or end) - t0) * 1000, 1),
             total_ms=round((end - t0) * 1000, 1),
-            prompt_tokens=int(usage.get("input_tokens", 0)),
-            completion_tokens=int(usage.get("output_tokens", 0)),
+            prompt_tokens=int(usage["input_tokens"]),
+            completion_tokens=int(usage["output_tokens"]),
         )
         yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
-                     context=inputs["notes"], attributed=cite.attributed)
+                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False))
+
+    def _model_text(self, inputs: dict, usage: dict) -> Iterator[str]:
+        """The model's text deltas.  The opening is held back while it could still be the refusal
+        sentence; if it is one (retrieval found notes, so it should not be), the generation is
+        cancelled and asked again with ``RETRY_PREFILL`` as the answer's first words."""
+        held, decided = "", False
+        first_try = self._chunks(self.generate.stream(inputs), usage)
+        for chunk in first_try:
+            if decided:
+                yield chunk
+                continue
+            held += chunk
+            kind = opening_kind(held)
+            if kind == "undecided":
+                continue
+            if kind == "refusal" and self.settings.retry_refusals:
+                first_try.close()  # cancels the generation
+                break
+            decided = True
+            yield held
+        else:
+            if not decided and held:
+                yield held  # the whole answer was a prefix of the refusal (or retries are off)
+            return
+        usage["retried"] = True
+        messages = ANSWER_PROMPT.invoke(inputs).to_messages() + [AIMessage(RETRY_PREFILL)]
+        yield RETRY_PREFILL
+        yield from self._chunks(self.llm.stream(messages), usage)
+
+    @staticmethod
+    def _chunks(stream, usage: dict) -> Iterator[str]:
+        for chunk in stream:
+            meta = getattr(chunk, "usage_metadata", None)
+            if meta:
+                usage["input_tokens"] += meta.get("input_tokens", 0)
+                usage["output_tokens"] += meta.get("output_tokens", 0)
+            if isinstance(chunk.content, str) and chunk.content:
+                yield chunk.content
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         final = None

@@ -23,6 +23,13 @@ SYSTEM = (
     "Only if the notes say nothing relevant at all, reply: My notes don't cover that."
 )
 
+# When retrieval found notes but the model still opens with the refusal above, the chain asks
+# again with the answer's first words written for it (assistant prefill).  llama.cpp reuses the
+# whole cached prompt, so the retry costs only its new tokens; on 20 answerable golden items the
+# 1.5B model refused, this prefill answered every one (an extra instruction in the question did not).
+REFUSAL_OPENING = "my notes don't cover"
+RETRY_PREFILL = "According to my notes,"
+
 HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
@@ -100,6 +107,18 @@ def format_notes(blocks: list[tuple[int, Hit, str]]) -> str:
 def prompt_inputs(question: str, blocks: list[tuple[int, Hit, str]], history: list[str] | None) -> dict:
     earlier = f"Earlier question: {history[-1].strip()}\n" if history else ""
     return {"notes": format_notes(blocks), "earlier": earlier, "question": question.strip()}
+
+
+def opening_kind(text: str) -> str:
+    """Classify the start of a streamed answer: ``"refusal"`` if it opens with the refusal
+    sentence, ``"undecided"`` while it could still become one, else ``"answer"``."""
+    head = re.sub(r"\s+", " ", text.lstrip().lower().replace("\u2019", "'"))
+    openings = (REFUSAL_OPENING, REFUSAL_OPENING.replace("don't", "do not"))
+    if head.startswith(openings):
+        return "refusal"
+    if any(o.startswith(head) for o in openings):
+        return "undecided"
+    return "answer"
 
 
 def not_covered_message(nearest_topics: list[str]) -> str:

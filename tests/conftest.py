@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import shutil
+import socket
+from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -44,11 +56,6 @@ def fake_embeddings() -> FakeEmbeddings:
 
 
 # --- chat model fakes ------------------------------------------------------------------------
-from pathlib import Path  # noqa: E402
-
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
-from langchain_core.messages import AIMessage  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -113,3 +120,73 @@ def real_services(tmp_path_factory):
     services = build_services(settings)
     services.ingest()
     return services
+
+
+# --- the UI's fakes: a canned chat model and a running app over a two-note corpus -------------
+ANSWER = "Canary shifts traffic gradually [1]. Blue-green swaps environments [2]."
+FEEDBACK = "Feedback: Good start.\nFollow-up: How would you roll it back automatically?"
+CORPUS_FILES = ("003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt")
+
+
+class CannedChat(BaseChatModel):
+    """Streams a canned answer with citations, or canned interviewer feedback, word by word."""
+
+    answer: str = ANSWER
+    feedback: str = FEEDBACK
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "canned"
+
+    def _pick(self, messages) -> str:
+        self.calls += 1
+        text = " ".join(str(m.content) for m in messages)
+        return self.feedback if "Candidate's answer" in text else self.answer
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._pick(messages)))])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        for piece in re.findall(r"\S+\s*", self._pick(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_corpus(folder: Path, names=CORPUS_FILES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(ROOT / "corpus" / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ui_services(tmp_path_factory):
+    """Services on a two-note corpus with fake embeddings and the canned chat model, ingested."""
+    from rag.services import build_services
+    from rag.settings import Settings
+
+    base = tmp_path_factory.mktemp("ui-app")
+    settings = Settings(corpus_dir=make_corpus(base / "corpus"), data_dir=base / "data", min_relevance=0.05,
+                        upload_max_bytes=20_000)
+    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
+    services.ingest()
+    return services
+
+
+@pytest.fixture(scope="module")
+def running_app(ui_services):
+    """The app served on a free local port; yields its URL and closes it afterwards."""
+    from ui.app import build_app, launch
+
+    demo = build_app(ui_services.settings, ui_services)
+    launch(demo, ui_services.settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()

@@ -48,3 +48,37 @@ def test_followup_uses_the_earlier_turn_in_prompt(fake_services):
     chain.ask("and how does it differ?", ["What is MLOps?"])
     assert seen["earlier"].startswith("Earlier question: What is MLOps?")
     assert "[1]" in seen["notes"]
+
+
+def _chain_with(fake_services, *replies, **settings):
+    s = fake_services.settings.model_copy(update=settings)
+    return AnswerChain(s, fake_services.retriever, fake_chat(*replies))
+
+
+def test_a_refusal_despite_found_notes_is_asked_again_with_a_prefilled_opening(fake_services):
+    seen = []
+    chain = _chain_with(fake_services, "My notes don't cover that.", " MLOps combines ML and DevOps [1].")
+    model = chain.llm
+
+    class Recorder:  # the retry goes to chain.llm directly (the first try through the prompt)
+        def stream(self, messages):
+            seen.append(messages)
+            return model.stream(messages)
+
+    chain.llm = Recorder()
+    events = list(chain.stream("What is MLOps?"))
+    final = events[-1]
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert final.retried and "don't cover" not in streamed
+    assert final.answer == streamed.strip() == "According to my notes, MLOps combines ML and DevOps [1]."
+    assert seen[-1][-1].type == "ai" and seen[-1][-1].content == "According to my notes,"
+
+
+def test_refusal_retry_can_be_turned_off(fake_services):
+    a = _chain_with(fake_services, "My notes don't cover that.", "unused [1].", retry_refusals=False).ask("What is MLOps?")
+    assert not a.retried and a.answer == "My notes don't cover that."
+
+
+def test_an_answer_that_only_starts_like_a_refusal_is_streamed_unchanged(fake_services):
+    a = _chain_with(fake_services, "My notes say MLOps combines ML and DevOps [1].", "unused.").ask("What is MLOps?")
+    assert not a.retried and a.answer == "My notes say MLOps combines ML and DevOps [1]."

@@ -51,3 +51,17 @@ def test_not_covered_topics_join_cleanly():
     msg = not_covered_message(["Tips for the project.", "How do you deploy a model?"])
     assert msg.endswith("cover: Tips for the project; How do you deploy a model?")
     assert ".;" not in msg and "?." not in msg
+
+
+def test_opening_kind_tells_a_refusal_from_an_answer_as_the_text_streams():
+    from rag.prompts import opening_kind
+
+    assert opening_kind("") == "undecided"
+    assert opening_kind(" My no") == "undecided"
+    assert opening_kind("My notes do") == "undecided"
+    assert opening_kind("My notes don't cover") == "refusal"
+    assert opening_kind("my notes do not cover that") == "refusal"
+    assert opening_kind("My notes don\u2019t cover that.") == "refusal"
+    assert opening_kind("My notes say") == "answer"
+    assert opening_kind("Canary releases") == "answer"
+    assert opening_kind("[1] My notes don't cover") == "answer"

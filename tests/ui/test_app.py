@@ -136,7 +136,7 @@ def test_progress_shows_mastery_due_cards_and_sessions(client):
     assert sessions["data"] and sessions["headers"][:3] == ["Started (UTC)", "Answers", "Mean"]
 
 
-def test_notes_lists_indexed_files(client, fake_services):
+def test_notes_lists_indexed_files(client, ui_services):
     summary, table = client.predict(api_name="/notes")
     files = [row[0] for row in table["data"]]
     assert files == ["003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt"]
@@ -150,8 +150,8 @@ def test_reindex_reports_an_unchanged_corpus(client):
     assert "2 notes" in status
 
 
-def test_upload_writes_only_inside_the_corpus_and_ingests(client, fake_services, tmp_path):
-    corpus = fake_services.settings.corpus_dir
+def test_upload_writes_only_inside_the_corpus_and_ingests(client, ui_services, tmp_path):
+    corpus = ui_services.settings.corpus_dir
     outside_before = sorted(p.name for p in corpus.parent.iterdir())
     good = tmp_path / "feature store notes.md"
     good.write_text("# Feature stores\n\n## Why use one\n\n**Q:** When would you use a feature store?\n"
@@ -175,7 +175,7 @@ def test_upload_writes_only_inside_the_corpus_and_ingests(client, fake_services,
         "003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt", "feature-store-notes.md"]
     assert sorted(p.name for p in corpus.parent.iterdir()) == outside_before
     assert "feature-store-notes.md" in [row[0] for row in table["data"]] and "3 notes" in status
-    assert any(q.file == "feature-store-notes.md" for q in fake_services.question_bank())
+    assert any(q.file == "feature-store-notes.md" for q in ui_services.question_bank())
     # the same file again is recognised and not copied
     message, *_ = client.predict([handle_file(str(good))], api_name="/upload_notes")
     assert "Already in your notes (unchanged): feature-store-notes.md." in message
