@@ -14,10 +14,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
 
-from rag.citations import CitationStream
+from rag.citations import CitationStream, attribute
 from rag.prompts import (
     ANSWER_PROMPT,
+    REFUSAL,
     RETRY_PREFILL,
+    checkable_sentences,
     build_blocks,
     not_covered_message,
     opening_kind,
@@ -96,7 +98,7 @@ class AnswerChain:
         inputs = prompt_inputs(question, blocks, history)
         cite = CitationStream([text for _, _, text in blocks])
         shown, first, usage = [], None, {"input_tokens": 0, "output_tokens": 0}
-        for delta in self._model_text(inputs, usage):
+        for delta in self._model_text(inputs, [text for _, _, text in blocks], usage):
             out = cite.feed(delta)
             if out:
                 first = first or time.perf_counter()
@@ -114,12 +116,14 @@ class AnswerChain:
             completion_tokens=int(usage["output_tokens"]),
         )
         yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
-                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False))
+                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried") is True)
 
-    def _model_text(self, inputs: dict, usage: dict) -> Iterator[str]:
+    def _model_text(self, inputs: dict, blocks: list[str], usage: dict) -> Iterator[str]:
         """The model's text deltas.  The opening is held back while it could still be the refusal
         sentence; if it is one (retrieval found notes, so it should not be), the generation is
-        cancelled and asked again with ``RETRY_PREFILL`` as the answer's first words."""
+        cancelled and asked again with ``RETRY_PREFILL`` as the answer's first words.  The retry
+        overrides the model's own judgement, so one of its first two sentences must be grounded in
+        a block (most of its content words found there); otherwise the refusal stands."""
         held, decided = "", False
         first_try = self._chunks(self.generate.stream(inputs), usage)
         for chunk in first_try:
@@ -141,8 +145,15 @@ class AnswerChain:
             return
         usage["retried"] = True
         messages = ANSWER_PROMPT.invoke(inputs).to_messages() + [AIMessage(RETRY_PREFILL)]
-        yield RETRY_PREFILL
-        yield from self._chunks(self.llm.stream(messages), usage)
+        retry = self._chunks(self.llm.stream(messages), usage)
+        opening, grounded = _read_opening(retry, blocks)
+        if not grounded:
+            retry.close()
+            usage["retried"] = "refusal kept"
+            yield REFUSAL
+            return
+        yield RETRY_PREFILL + opening
+        yield from retry
 
     @staticmethod
     def _chunks(stream, usage: dict) -> Iterator[str]:
@@ -161,3 +172,18 @@ class AnswerChain:
                 final = event
         assert final is not None
         return final
+
+
+def _read_opening(deltas: Iterator[str], blocks: list[str]) -> tuple[str, bool]:
+    """Read deltas until one of the first two sentences is found in a block (grounded) or two
+    sentences are not; returns the text read and the verdict."""
+    opening = ""
+    for delta in deltas:
+        opening += delta
+        sentences = checkable_sentences(opening)[:2]
+        if any(attribute(s, blocks) is not None for s in sentences):
+            return opening, True
+        if len(sentences) == 2:
+            return opening, False
+    sentences = checkable_sentences(opening, final=True)[:2]
+    return opening, any(attribute(s, blocks) is not None for s in sentences)

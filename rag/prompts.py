@@ -27,7 +27,9 @@ SYSTEM = (
 # again with the answer's first words written for it (assistant prefill).  llama.cpp reuses the
 # whole cached prompt, so the retry costs only its new tokens; on 20 answerable golden items the
 # 1.5B model refused, this prefill answered every one (an extra instruction in the question did not).
+REFUSAL = "My notes don't cover that."
 REFUSAL_OPENING = "my notes don't cover"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 RETRY_PREFILL = "According to my notes,"
 
 HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
@@ -121,8 +123,16 @@ def opening_kind(text: str) -> str:
     return "answer"
 
 
+def checkable_sentences(text: str, final: bool = False) -> list[str]:
+    """Complete sentences and lines of streamed text with at least three content words.  Unless
+    ``final``, the last part may still grow, so it counts only once a boundary follows it."""
+    parts = _SENTENCE_END.split(text)
+    done = parts if final else parts[:-1]
+    return [p for p in done if len(tokenize(p)) >= 3]
+
+
 def not_covered_message(nearest_topics: list[str]) -> str:
     if not nearest_topics:
-        return "My notes don't cover that."
+        return REFUSAL
     topics = "; ".join(re.sub(r"^\d+\.\s*", "", t).rstrip(" .:;") for t in nearest_topics)
-    return f"My notes don't cover that. The nearest topics they do cover: {topics}" + ("" if topics.endswith("?") else ".")
+    return f"{REFUSAL} The nearest topics they do cover: {topics}" + ("" if topics.endswith("?") else ".")

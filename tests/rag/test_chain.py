@@ -82,3 +82,9 @@ def test_refusal_retry_can_be_turned_off(fake_services):
 def test_an_answer_that_only_starts_like_a_refusal_is_streamed_unchanged(fake_services):
     a = _chain_with(fake_services, "My notes say MLOps combines ML and DevOps [1].", "unused.").ask("What is MLOps?")
     assert not a.retried and a.answer == "My notes say MLOps combines ML and DevOps [1]."
+
+
+def test_a_retry_whose_opening_the_notes_do_not_hold_keeps_the_refusal(fake_services):
+    a = _chain_with(fake_services, "My notes don't cover that.",
+                    " list your certifications first. Recruiters skim resumes quickly. Add a photo.").ask("What is MLOps?")
+    assert not a.retried and a.answer == "My notes don't cover that."

@@ -65,3 +65,12 @@ def test_opening_kind_tells_a_refusal_from_an_answer_as_the_text_streams():
     assert opening_kind("My notes say") == "answer"
     assert opening_kind("Canary releases") == "answer"
     assert opening_kind("[1] My notes don't cover") == "answer"
+
+
+def test_checkable_sentences_waits_for_a_boundary_unless_final():
+    from rag.prompts import checkable_sentences
+
+    text = "Canary shifts traffic gradually. Yes.\n- Roll back on errors quickly"
+    assert checkable_sentences(text) == ["Canary shifts traffic gradually."]
+    assert checkable_sentences(text, final=True) == ["Canary shifts traffic gradually.", "- Roll back on errors quickly"]
+    assert checkable_sentences("Version 2.5 of the model") == []
