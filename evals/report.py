@@ -44,7 +44,10 @@ def markdown(report: dict) -> str:
             lines.append(f"| {kind} | {vals['n']} | " + " | ".join(f"{vals[k]}" for k in vals if k != "n") + " |")
         lines += ["", f"Claims judged: {s['claims']}; faithfulness (claim level) embedding judge "
                   f"{s['faithfulness_embedding_claims']}, LLM judge {s.get('faithfulness_llm_claims')}, "
-                  f"agreement {s.get('judge_agreement_claims')}.", f"ragas: {s.get('ragas')}"]
+                  f"agreement {s.get('judge_agreement_claims')}.",
+                  f"Faithfulness per answer, side by side: LLM judge {g['all'].get('faithfulness_llm')}, model-free "
+                  f"judge {g['all'].get('faithfulness_embedding')}, ragas {g['all'].get('faithfulness_ragas', 'not run')}.",
+                  f"ragas: {s.get('ragas')}"]
     return "\n".join(lines) + "\n"
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from evals.golden import load_golden
 from evals.judges import EmbeddingJudge, LLMJudge, split_claims, split_sentences
 from evals.metrics import aggregate, mean, percentile, retrieval_scores
+from evals.ragas_judge import RagasFaithfulness, make_ragas_judge
 from rag.citations import CITATION
 from rag.interview.grading import grade_answer
 
@@ -53,7 +54,8 @@ def _citation_precision(answer: str, blocks: dict[int, str], judge: EmbeddingJud
     return sum(checks) / len(checks) if checks else None
 
 
-def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: LLMJudge | None) -> dict:
+def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: LLMJudge | None,
+                    ragas: RagasFaithfulness | None = None) -> dict:
     ans = services.chain.ask(item["question"], item.get("history") or [])
     refused = is_refusal(ans)
     row = {"answer": ans.answer, "refused": refused, "retried": ans.retried, "total_ms": ans.timings.get("total_ms"),
@@ -70,6 +72,8 @@ def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: 
             c["llm"] = v.supported
         row["faithfulness_llm"] = sum(v.supported for v in llm) / len(llm)
         row["judge_agreement"] = sum(a.supported == b.supported for a, b in zip(emb, llm)) / len(llm)
+    if ragas is not None:
+        row["faithfulness_ragas"] = ragas.score(item["question"], ans.answer, ans.context)
     blocks = {h.n: h.chunk.text for h in ans.sources}
     row["citation_precision"] = _citation_precision(ans.answer, blocks, emb_judge)
     if item.get("key_points"):  # the interviewer's grader: is each golden key point covered by the answer?
@@ -87,11 +91,12 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
     items = load_golden(kinds=kinds, limit=limit)
     emb_judge = EmbeddingJudge(services.embeddings)
     judge = LLMJudge(services.chat_model) if (generate and llm_judge) else None
+    ragas, ragas_note = make_ragas_judge(settings, services.chat_model) if generate else (None, "")
     rows, t0 = [], time.perf_counter()
     for i, item in enumerate(items, start=1):
         row = _retrieval_row(services, item, k)
         if generate:
-            row.update(_generation_row(services, item, emb_judge, judge))
+            row.update(_generation_row(services, item, emb_judge, judge, ragas))
         rows.append(row)
         if progress:
             progress(i, len(items))
@@ -110,14 +115,15 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
     if generate:
         summary["retried_rate"] = mean(float(r.get("retried", False)) for r in in_scope)
         answered = [r for r in in_scope if not r.get("refused")]
-        summary["generation"] = aggregate(answered, GEN_KEYS) if answered else {}
+        keys = GEN_KEYS + (["faithfulness_ragas"] if ragas else [])
+        summary["generation"] = aggregate(answered, keys) if answered else {}
         claims = [c for r in answered for c in r.get("claims", [])]
         summary["claims"] = len(claims)
         summary["faithfulness_embedding_claims"] = mean(float(c["embedding"]) for c in claims)
         if judge:
             summary["faithfulness_llm_claims"] = mean(float(c["llm"]) for c in claims if "llm" in c)
             summary["judge_agreement_claims"] = mean(float(c["llm"] == c["embedding"]) for c in claims if "llm" in c)
-        summary["ragas"] = ragas_status(settings)
+        summary["ragas"] = _ragas_summary(ragas, ragas_note, answered)
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "settings": {"llm_provider": settings.llm_provider, "local_model": settings.local_model,
@@ -130,12 +136,11 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
     }
 
 
-def ragas_status(settings) -> str:
-    """ragas needs an OpenAI-compatible judge endpoint; say plainly why it was not run."""
-    try:
-        import ragas  # noqa: F401
-    except ImportError:
-        return "not run: ragas is not installed (pip install ragas)"
-    if settings.llm_provider != "openai":
-        return "not run: ragas needs an OpenAI-compatible judge endpoint (COACH_LLM_PROVIDER=openai)"
-    return "not run: a side-by-side ragas faithfulness is not implemented yet"
+def _ragas_summary(ragas: RagasFaithfulness | None, note: str, answered: list[dict]) -> str:
+    if ragas is None:
+        return note
+    scored = [r["faithfulness_ragas"] for r in answered if r.get("faithfulness_ragas") is not None]
+    text = f"ran with {note}: faithfulness {mean(scored)} over {len(scored)} of {len(answered)} answers"
+    if ragas.errors:
+        text += f"; {len(ragas.errors)} failed (first: {ragas.errors[0]})"
+    return text

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     openai_api_key: str = Field("not-needed")
     request_timeout: float = Field(120.0, gt=0)
 
+    # --- evals -------------------------------------------------------------------------
+    judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for ragas' faithfulness beside the built-in judges in `coach eval` (needs `pip install -e '.[ragas]'`); `local` = the embedded model's own HTTP port. Unset: the chat endpoint if COACH_LLM_PROVIDER=openai, else ragas is not run.")
+    judge_model: str | None = Field(None, description="Model name at the judge endpoint (default: COACH_OPENAI_MODEL).")
+    judge_api_key: str | None = Field(None, description="API key of the judge endpoint (default: COACH_OPENAI_API_KEY).")
+
     # --- UI ----------------------------------------------------------------------------
     host: str = Field("127.0.0.1")
     port: int = Field(7860, ge=1, le=65535)

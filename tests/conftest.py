@@ -190,3 +190,28 @@ def running_app(ui_services):
         yield demo.local_url
     finally:
         demo.close()
+
+
+# --- a ragas judge LLM (ragas is imported only by the tests that use it) ----------------------
+def fake_ragas_llm(statements: list[str], verdicts: list[int], fail: Exception | None = None):
+    """A ragas instructor LLM that returns canned statements, then canned 0/1 verdicts for them,
+    and records the prompts it was sent (or raises ``fail``)."""
+    from ragas.llms.base import InstructorBaseRagasLLM
+
+    class FakeRagasLLM(InstructorBaseRagasLLM):
+        def __init__(self) -> None:
+            self.prompts: list[str] = []
+
+        def generate(self, prompt, response_model):
+            self.prompts.append(prompt)
+            if fail is not None:
+                raise fail
+            if response_model.__name__ == "StatementGeneratorOutput":
+                return response_model(statements=statements)
+            return response_model(statements=[{"statement": s, "reason": "canned", "verdict": v}
+                                              for s, v in zip(statements, verdicts)])
+
+        async def agenerate(self, prompt, response_model):
+            return self.generate(prompt, response_model)
+
+    return FakeRagasLLM()

@@ -68,6 +68,7 @@ class LoadedServer:
     server: Any  # xllamacpp.Server
     key: tuple
     load_seconds: float
+    api_key: str = ""  # of the server's HTTP side (see get_server)
     loaded_at: float = field(default_factory=time.time)
 
 
@@ -144,7 +145,8 @@ def get_server(
         params.verbosity = int(verbosity)  # 1 = errors only; llama.cpp's default (3) logs every request
         # The server also listens on a random 127.0.0.1 port with CORS open to all origins; a random
         # API key locks that side door (direct calls below are not affected).
-        params.api_keys = [secrets.token_hex(16)]
+        api_key = secrets.token_hex(16)
+        params.api_keys = [api_key]
         for name, value in opts.items():
             _set_param(params, name, value)
         t0 = time.perf_counter()
@@ -152,7 +154,7 @@ def get_server(
             server = xllamacpp.Server(params)
         except Exception as e:  # xllamacpp raises RuntimeError/ValueError with llama.cpp's message
             raise XLlamaError(f"Could not load the model {path}: {e}") from e
-        loaded = LoadedServer(server=server, key=key, load_seconds=time.perf_counter() - t0)
+        loaded = LoadedServer(server=server, key=key, load_seconds=time.perf_counter() - t0, api_key=api_key)
         _LOAD_COUNT += 1
         _SERVERS[key] = loaded
         log.info("loaded %s in %.1f s (n_ctx=%d, n_threads=%d)", path, loaded.load_seconds, n_ctx, n_threads)
@@ -257,6 +259,15 @@ class XLlamaChatModel(BaseChatModel):
     def load(self) -> LoadedServer:
         """Load (or reuse) the server now, e.g. at startup so errors surface early."""
         return get_server(self.model_path, self.n_ctx, self.n_threads, self.server_options, self.verbosity)
+
+    def http_endpoint(self) -> tuple[str, str]:
+        """``(base_url, api_key)`` of the loaded server's OpenAI-compatible HTTP side on 127.0.0.1,
+        for tools that only speak HTTP (the ragas judge)."""
+        loaded = self.load()
+        address = str(loaded.server.listening_address).strip().rstrip("/")
+        if not address.startswith("http"):
+            address = f"http://{address}"
+        return f"{address}/v1", loaded.api_key
 
     @property
     def server(self) -> Any:

@@ -23,3 +23,13 @@ def test_paraphrase_supported_planted_claims_not(judge):
         "Kubernetes operators schedule GPU nodes by cost.",  # off-topic
     ], CONTEXT)
     assert [x.supported for x in v] == [True, False, False, False]
+
+
+def test_unknown_names_are_capitalised_words_the_context_never_uses():
+    from evals.judges import unknown_names
+
+    ctx = "Monitor with Prometheus and Grafana; version data with DVC and Git."
+    assert unknown_names("Dashboards are built with Datadog and New Relic.", ctx) == ["Datadog", "New", "Relic"]
+    assert unknown_names("Data is versioned with Git LFS.", ctx) == ["LFS"]
+    assert unknown_names("Metrics go to prometheus, then Grafana.", ctx) == []
+    assert unknown_names("Versioning uses DVC.", ctx) == []  # a sentence's first word is not a name

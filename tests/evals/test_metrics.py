@@ -58,3 +58,4 @@ def test_compare_reports():
     b = {"summary": {"retrieval": {"all": {"mrr": 0.9}}, "y": 2}}
     rows = {r[0]: r for r in compare(a, b)}
     assert rows["retrieval.all.mrr"][3] == 0.1 and rows["x"][2] is None
+

@@ -1,0 +1,97 @@
+"""ragas' faithfulness, reported beside our two judges when ragas is installed and a judge
+endpoint is configured.
+
+ragas 0.4 asks an OpenAI-compatible endpoint (through ``instructor``, JSON mode) to split the
+answer into statements and then to give each a 0/1 verdict against the context.  We hand it the
+same question, answer and context our judges see.  Which endpoint (first match):
+
+* ``COACH_JUDGE_BASE_URL=local``: the embedded model's own HTTP port (the in-process llama.cpp
+  server listens on 127.0.0.1 behind a random API key), so ragas runs offline;
+* ``COACH_JUDGE_BASE_URL=<url>``: any OpenAI-compatible server (``COACH_JUDGE_MODEL``,
+  ``COACH_JUDGE_API_KEY``, defaulting to the ``COACH_OPENAI_*`` values);
+* unset, with ``COACH_LLM_PROVIDER=openai``: the chat endpoint itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from dataclasses import dataclass
+
+# ragas sends usage analytics by default; this tool must not phone home.
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+
+
+@dataclass(frozen=True)
+class JudgeEndpoint:
+    base_url: str
+    model: str
+    api_key: str
+
+
+def ragas_installed() -> bool:
+    try:
+        import ragas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def judge_endpoint(settings, chat_model=None) -> JudgeEndpoint | None:
+    """The OpenAI-compatible endpoint ragas should use, or None if none is configured."""
+    url = settings.judge_base_url
+    model = settings.judge_model or settings.openai_model
+    key = settings.judge_api_key or settings.openai_api_key
+    if url == "local":
+        if chat_model is None or not hasattr(chat_model, "http_endpoint"):
+            return None
+        base_url, api_key = chat_model.http_endpoint()
+        return JudgeEndpoint(base_url, settings.judge_model or "local", api_key)
+    if url:
+        return JudgeEndpoint(url, model, key)
+    if settings.llm_provider == "openai":
+        return JudgeEndpoint(settings.openai_base_url, model, key)
+    return None
+
+
+class RagasFaithfulness:
+    """Wraps ``ragas.metrics.collections.Faithfulness``; ``llm`` is a ragas instructor LLM."""
+
+    name = "ragas"
+
+    def __init__(self, llm) -> None:
+        from ragas.metrics.collections import Faithfulness
+
+        self.metric = Faithfulness(llm=llm)
+        self.errors: list[str] = []
+
+    @classmethod
+    def from_endpoint(cls, endpoint: JudgeEndpoint, timeout: float = 300.0) -> RagasFaithfulness:
+        from openai import AsyncOpenAI
+        from ragas.llms import llm_factory
+
+        client = AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=timeout, max_retries=0)
+        return cls(llm_factory(endpoint.model, client=client, temperature=0.0, max_tokens=768))
+
+    def score(self, question: str, answer: str, context: str) -> float | None:
+        """Share of ragas' statements it finds supported, or None if ragas failed on this answer
+        (small judges often break its JSON); the error is kept in ``errors``."""
+        try:
+            result = asyncio.run(self.metric.ascore(user_input=question, response=answer, retrieved_contexts=[context]))
+        except Exception as e:  # noqa: BLE001 - one failed item must not end the eval
+            self.errors.append(f"{type(e).__name__}: {str(e)[:200]}")
+            return None
+        value = float(result.value)
+        return None if math.isnan(value) else value
+
+
+def make_ragas_judge(settings, chat_model=None) -> tuple[RagasFaithfulness | None, str]:
+    """The ragas judge and a sentence saying what runs, or None and why it does not."""
+    if not ragas_installed():
+        return None, "not run: ragas is not installed (pip install -e '.[ragas]')"
+    endpoint = judge_endpoint(settings, chat_model)
+    if endpoint is None:
+        return None, ("not run: no judge endpoint (set COACH_JUDGE_BASE_URL to an OpenAI-compatible URL, "
+                      "or to `local` for the embedded model)")
+    return RagasFaithfulness.from_endpoint(endpoint), f"{endpoint.model} at {endpoint.base_url}"
