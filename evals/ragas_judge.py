@@ -65,6 +65,22 @@ class RagasFaithfulness:
 
         self.metric = Faithfulness(llm=llm)
         self.errors: list[str] = []
+        # One loop for every call: the async HTTP client keeps connections bound to the loop it
+        # first ran in, so a fresh asyncio.run() per answer fails from the second answer on.
+        self._loop = asyncio.new_event_loop()
+
+    def run(self, coro):
+        return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.close()
+
+    def __enter__(self) -> RagasFaithfulness:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
     def from_endpoint(cls, endpoint: JudgeEndpoint, timeout: float = 300.0) -> RagasFaithfulness:
@@ -78,7 +94,7 @@ class RagasFaithfulness:
         """Share of ragas' statements it finds supported, or None if ragas failed on this answer
         (small judges often break its JSON); the error is kept in ``errors``."""
         try:
-            result = asyncio.run(self.metric.ascore(user_input=question, response=answer, retrieved_contexts=[context]))
+            result = self.run(self.metric.ascore(user_input=question, response=answer, retrieved_contexts=[context]))
         except Exception as e:  # noqa: BLE001 - one failed item must not end the eval
             self.errors.append(f"{type(e).__name__}: {str(e)[:200]}")
             return None

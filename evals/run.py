@@ -124,6 +124,8 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
             summary["faithfulness_llm_claims"] = mean(float(c["llm"]) for c in claims if "llm" in c)
             summary["judge_agreement_claims"] = mean(float(c["llm"] == c["embedding"]) for c in claims if "llm" in c)
         summary["ragas"] = _ragas_summary(ragas, ragas_note, answered)
+        if ragas is not None:
+            ragas.close()
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "settings": {"llm_provider": settings.llm_provider, "local_model": settings.local_model,

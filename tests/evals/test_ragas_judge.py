@@ -27,17 +27,17 @@ def test_judge_endpoint_is_chosen_from_the_settings(tmp_path):
 
 def test_ragas_faithfulness_is_the_share_of_supported_statements():
     llm = fake_ragas_llm(["Canary shifts traffic gradually.", "Canary was invented in 1990."], [1, 0])
-    judge = RagasFaithfulness(llm)
-    assert judge.score("what is canary?", "Canary shifts traffic gradually; invented in 1990.",
-                       "Canary deployment gradually shifts traffic.") == 0.5
+    with RagasFaithfulness(llm) as judge:
+        assert judge.score("what is canary?", "Canary shifts traffic gradually; invented in 1990.",
+                           "Canary deployment gradually shifts traffic.") == 0.5
     assert any("invented in 1990" in p for p in llm.prompts)  # the answer reached ragas' prompt
     assert any("gradually shifts traffic" in p for p in llm.prompts)  # and so did the context
 
 
 def test_a_failing_ragas_judge_scores_none_and_keeps_the_error():
-    judge = RagasFaithfulness(fake_ragas_llm([], [], fail=ValueError("bad JSON")))
-    assert judge.score("q?", "An answer.", "Some context.") is None
-    assert judge.errors and "bad JSON" in judge.errors[0]
+    with RagasFaithfulness(fake_ragas_llm([], [], fail=ValueError("bad JSON"))) as judge:
+        assert judge.score("q?", "An answer.", "Some context.") is None
+        assert judge.errors and "bad JSON" in judge.errors[0]
 
 
 def test_eval_with_an_unreachable_judge_endpoint_finishes_and_says_so(fake_services):
@@ -47,3 +47,21 @@ def test_eval_with_an_unreachable_judge_endpoint_finishes_and_says_so(fake_servi
     note = report["summary"]["ragas"]
     assert note.startswith("ran with x at http://127.0.0.1:9/v1") and "2 failed" in note, note
     assert all(r.get("faithfulness_ragas") is None for r in report["rows"])
+
+
+def test_one_judge_scores_many_answers_on_one_event_loop():
+    """The async HTTP client of a real judge is bound to the loop of its first call."""
+    import asyncio
+
+    loops = set()
+    llm = fake_ragas_llm(["Canary shifts traffic gradually."], [1])
+    original = llm.agenerate
+
+    async def spy(prompt, response_model):
+        loops.add(id(asyncio.get_running_loop()))
+        return await original(prompt, response_model)
+
+    llm.agenerate = spy
+    with RagasFaithfulness(llm) as judge:
+        assert [judge.score("q?", "Canary shifts traffic gradually.", "ctx") for _ in range(3)] == [1.0, 1.0, 1.0]
+    assert len(loops) == 1

@@ -24,3 +24,15 @@ def test_real_model_followup_and_decline(real_services):
     assert a.covered and "roll" in a.answer.lower()
     out = real_services.chain.ask("what is the time complexity of quicksort?")
     assert not out.covered and "don't cover" in out.answer
+
+
+def test_real_model_refusals_of_answerable_questions_become_grounded_answers(real_services):
+    # The 1.5B model opened both with "My notes don't cover that." in every run before the retry.
+    questions = ["my model won't fit into one GPU's memory — what are my options?",
+                 "how do you squeeze more out of your GPUs when training deep networks?"]
+    answers = [real_services.chain.ask(q) for q in questions]
+    assert any(a.retried for a in answers), [a.answer for a in answers]
+    for a in answers:
+        assert a.covered and "don't cover" not in a.answer.lower(), a.answer
+        if a.retried:
+            assert a.answer.startswith("According to my notes,") and a.cited, a.answer
