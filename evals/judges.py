@@ -18,9 +18,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.citations import CITATION
+from rag.lexical import split_sentences as split_paragraph
 from rag.lexical import tokenize, words
 
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -31,7 +31,7 @@ def split_sentences(text: str) -> list[str]:
         line = re.sub(r"\*\*|__|`", "", line)
         line = re.sub(r"^\s*(?:[-*>]|\d+\.)\s*", "", line).strip()
         if line:
-            out.extend(s.strip() for s in _SENT.split(line) if s.strip())
+            out.extend(split_paragraph(line))
     return out
 
 
