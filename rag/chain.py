@@ -28,6 +28,7 @@ from rag.prompts import (
 )
 from rag.retriever import HybridRetriever
 from rag.settings import Settings
+from rag.streaming import text_deltas
 from rag.types import Hit, Retrieval
 
 
@@ -125,7 +126,7 @@ class AnswerChain:
         overrides the model's own judgement, so one of its first two sentences must be grounded in
         a block (most of its content words found there); otherwise the refusal stands."""
         held, decided = "", False
-        first_try = self._chunks(self.generate.stream(inputs), usage)
+        first_try = text_deltas(self.generate.stream(inputs), usage)
         for chunk in first_try:
             if decided:
                 yield chunk
@@ -145,7 +146,7 @@ class AnswerChain:
             return
         usage["retried"] = True
         messages = ANSWER_PROMPT.invoke(inputs).to_messages() + [AIMessage(RETRY_PREFILL)]
-        retry = self._chunks(self.llm.stream(messages), usage)
+        retry = text_deltas(self.llm.stream(messages), usage)
         opening, grounded = _read_opening(retry, blocks)
         if not grounded:
             retry.close()
@@ -154,16 +155,6 @@ class AnswerChain:
             return
         yield RETRY_PREFILL + opening
         yield from retry
-
-    @staticmethod
-    def _chunks(stream, usage: dict) -> Iterator[str]:
-        for chunk in stream:
-            meta = getattr(chunk, "usage_metadata", None)
-            if meta:
-                usage["input_tokens"] += meta.get("input_tokens", 0)
-                usage["output_tokens"] += meta.get("output_tokens", 0)
-            if isinstance(chunk.content, str) and chunk.content:
-                yield chunk.content
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         final = None

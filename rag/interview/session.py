@@ -16,6 +16,7 @@ from rag.interview.feedback import FEEDBACK_PROMPT, FeedbackSplitter, feedback_i
 from rag.interview.grading import Grade, grade_answer, score_to_rating
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
+from rag.streaming import text_deltas
 
 
 @dataclass
@@ -199,8 +200,7 @@ class Interview:
         hits = self.retriever.search(query, [], k=3).hits[:2]
         blocks = build_blocks(hits, query, token_budget=220)
         splitter = FeedbackSplitter()
-        for chunk in self.generate.stream(feedback_inputs(turn.question, answer, missing, format_notes(blocks))):
-            delta = chunk.content if isinstance(chunk.content, str) else ""
+        for delta in text_deltas(self.generate.stream(feedback_inputs(turn.question, answer, missing, format_notes(blocks)))):
             out = splitter.feed(delta)
             if out:
                 yield Feedback(out)
