@@ -4,7 +4,8 @@ Two judges, reported side by side:
 - ``EmbeddingJudge``: model-free (no chat model): the MiniLM embedding of the claim against the
   context's sentences, plus lexical evidence (content-word recall) and a number check, so a
   planted "50%" where the notes say "5-10%" is caught.
-- ``LLMJudge``: the configured chat model with a strict supported / not-supported prompt.
+- ``LLMJudge``: the configured chat model, asked a strict YES / NO "is the claim backed by the
+  context?" per claim.
 """
 
 from __future__ import annotations
@@ -127,10 +128,13 @@ class EmbeddingJudge:
                 for e in self.evidence(claims, context)]
 
 
+# Chosen on evals/data/calibration.jsonl among three prompts (accuracy at catching planted claims):
+# "SUPPORTED/UNSUPPORTED, strict" 0.842; the same with six worked examples 0.836 (fewer false
+# alarms, many more misses); this YES/NO question 0.870.
 JUDGE_SYSTEM = (
-    "You check facts. Reply with exactly one word: SUPPORTED if the context states or directly implies "
-    "the claim, otherwise UNSUPPORTED. A claim with any detail missing from the context, a different number, "
-    "or the opposite meaning is UNSUPPORTED."
+    "You check whether a claim is backed by a context. Answer YES only if the context states the claim "
+    "or something that clearly means the same, with the same numbers. Answer NO if the claim adds a detail "
+    "the context does not give, changes a number, or reverses the meaning. Reply with one word: YES or NO."
 )
 
 
@@ -146,6 +150,6 @@ class LLMJudge:
             msgs = [SystemMessage(JUDGE_SYSTEM), HumanMessage(f"Context:\n{context}\n\nClaim: {claim}\n\nVerdict:")]
             reply = self.llm.invoke(msgs, max_tokens=4, temperature=0.0).content
             text = reply.strip().upper() if isinstance(reply, str) else ""
-            supported = text.startswith("SUPPORTED") or (text.startswith("YES"))
+            supported = text.startswith(("YES", "SUPPORTED"))
             verdicts.append(Verdict(supported, 1.0 if supported else 0.0, text[:20]))
         return verdicts
