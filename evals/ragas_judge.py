@@ -88,7 +88,7 @@ class RagasFaithfulness:
         from ragas.llms import llm_factory
 
         client = AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=timeout, max_retries=0)
-        return cls(llm_factory(endpoint.model, client=client, temperature=0.0, max_tokens=768))
+        return cls(llm_factory(endpoint.model, client=client, temperature=0.0, max_tokens=1024))
 
     def score(self, question: str, answer: str, context: str) -> float | None:
         """Share of ragas' statements it finds supported, or None if ragas failed on this answer
