@@ -97,9 +97,10 @@ class AnswerChain:
         yield Sources(retrieval, hits)
 
         inputs = prompt_inputs(question, blocks, history)
-        cite = CitationStream([text for _, _, text in blocks])
+        block_texts = [text for _, _, text in blocks]
+        cite = CitationStream(block_texts)
         shown, first, usage = [], None, {"input_tokens": 0, "output_tokens": 0}
-        for delta in self._model_text(inputs, [text for _, _, text in blocks], usage):
+        for delta in self._model_text(inputs, block_texts, usage):
             out = cite.feed(delta)
             if out:
                 first = first or time.perf_counter()
@@ -117,7 +118,7 @@ class AnswerChain:
             completion_tokens=int(usage["output_tokens"]),
         )
         yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
-                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried") is True)
+                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False))
 
     def _model_text(self, inputs: dict, blocks: list[str], usage: dict) -> Iterator[str]:
         """The model's text deltas.  The opening is held back while it could still be the refusal
@@ -144,15 +145,14 @@ class AnswerChain:
             if not decided and held:
                 yield held  # the whole answer was a prefix of the refusal (or retries are off)
             return
-        usage["retried"] = True
         messages = ANSWER_PROMPT.invoke(inputs).to_messages() + [AIMessage(RETRY_PREFILL)]
         retry = text_deltas(self.llm.stream(messages), usage)
         opening, grounded = _read_opening(retry, blocks)
         if not grounded:
             retry.close()
-            usage["retried"] = "refusal kept"
             yield REFUSAL
             return
+        usage["retried"] = True  # reported on the Answer
         yield RETRY_PREFILL + opening
         yield from retry
 

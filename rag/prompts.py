@@ -25,8 +25,8 @@ SYSTEM = (
 
 # When retrieval found notes but the model still opens with the refusal above, the chain asks
 # again with the answer's first words written for it (assistant prefill).  llama.cpp reuses the
-# whole cached prompt, so the retry costs only its new tokens; on 20 answerable golden items the
-# 1.5B model refused, this prefill answered every one (an extra instruction in the question did not).
+# whole cached prompt, so the retry costs only its new tokens; on 19 answerable golden items the
+# 1.5B model had refused, this prefill answered every one (an extra instruction in the question did not).
 REFUSAL = "My notes don't cover that."
 REFUSAL_OPENING = "my notes don't cover"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
