@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.models import QuestionItem
 from rag.interview.feedback import FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs
-from rag.interview.grading import Grade, grade_answer, score_to_rating
+from rag.interview.grading import Grade, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
 from rag.streaming import text_deltas
