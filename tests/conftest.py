@@ -124,7 +124,8 @@ def real_services(tmp_path_factory):
 
 # --- the UI's fakes: a canned chat model and a running app over a two-note corpus -------------
 ANSWER = "Canary shifts traffic gradually [1]. Blue-green swaps environments [2]."
-FEEDBACK = "Feedback: Good start.\nFollow-up: How would you roll it back automatically?"
+# "{notes_start}" becomes the first words of note [1], so the follow-up is about the notes
+FEEDBACK = "Feedback: Good start.\nFollow-up: What else do your notes say about {notes_start}?"
 CORPUS_FILES = ("003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt")
 
 
@@ -142,7 +143,12 @@ class CannedChat(BaseChatModel):
     def _pick(self, messages) -> str:
         self.calls += 1
         text = " ".join(str(m.content) for m in messages)
-        return self.feedback if "Candidate's answer" in text else self.answer
+        if "Candidate's answer" not in text:
+            return self.answer
+        block = re.search(r"^\[1\][^\n]*\n(.*?)(?:\n\n|\Z)", text, re.M | re.S)
+        lines = [re.findall(r"[A-Za-z][\w-]*", line) for line in (block.group(1).splitlines() if block else [])]
+        start = " ".join(next((w[:6] for w in lines if len(w) >= 5), ["it"]))
+        return self.feedback.replace("{notes_start}", start)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._pick(messages)))])

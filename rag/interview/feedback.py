@@ -10,6 +10,8 @@ import re
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from rag.lexical import split_sentences, tokenize
+
 SYSTEM = (
     "You are a friendly, demanding MLOps interviewer talking to the candidate: address them as you. "
     "Base everything on the numbered notes only."
@@ -17,13 +19,61 @@ SYSTEM = (
 HUMAN = (
     "Notes:\n{notes}\n\nQuestion asked: {question}\nCandidate's answer: {answer}\n"
     "Points they missed: {missing}\n\n"
-    "Reply in this format:\nFeedback: 2-3 short sentences to the candidate on what was good and what was missing.\n"
-    "Follow-up: your next question, about a detail in the notes."
+    "Reply in exactly this format:\n"
+    "Feedback: <2-3 short sentences spoken to the candidate, saying \"you\": what was good, what was missing>\n"
+    "Follow-up: <one question to the candidate about a detail in the notes, ending with a question mark>"
 )
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
 _LABEL_RE = re.compile(r"\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)
 _MARKER_RE = re.compile(r"\**\s*follow[- ]?up(?: question)?\s*\**\s*:\s*\**", re.I)
+# the format's own words echoed back: "Your next question, about X." / "<one question ...>"
+_ECHO_RE = re.compile(r"^(?:my |your |the |one )?(?:next |follow[- ]?up )?question(?: to the candidate)?"
+                      r"(?:\s+is)?\s*[,:\-]?\s*(?:about|on|regarding)?\s+", re.I)
+_IMPERATIVE_RE = re.compile(r"^(explain|describe|tell me|walk me through|compare|name|list|outline|discuss|"
+                            r"give|share|talk about)\b", re.I)
+_LABEL_Q_RE = re.compile(r"^(?:next |follow[- ]?up )?question\s*:\s*", re.I)
+_MIN_WORDS = 3
+_FORMAT_WORDS = ("question mark", "detail in the notes")  # the placeholder itself, not a question
+
+
+def as_question(text: str) -> str:
+    """The follow-up as one question ending in "?", or "" when the text holds none.
+
+    Small models sometimes echo the format ("Your next question, about X.") or give an
+    instruction ("Explain how X.") instead of asking; both become "Can you explain X?"."""
+    line = text.strip().strip("*").strip()
+    line = line.splitlines()[0].strip().strip('"<>').strip() if line else ""
+    line = _LABEL_Q_RE.sub("", line, count=1)
+    for sentence in split_sentences(line):
+        if sentence.endswith("?") and len(sentence.split()) >= _MIN_WORDS:
+            return sentence[0].upper() + sentence[1:]
+    if "?" in line:  # a question the splitter did not cut out, e.g. after a colon
+        q = line[: line.index("?") + 1].split(":")[-1].strip()
+        return q if len(q.split()) >= _MIN_WORDS else ""
+    body = line.rstrip(".!;: ")
+    if any(w in body.lower() for w in _FORMAT_WORDS):
+        return ""
+    if (m := _ECHO_RE.match(body)) and len(body[m.end():].split()) >= _MIN_WORDS:
+        return f"Can you explain {body[m.end():].strip()}?"
+    if _IMPERATIVE_RE.match(body) and len(body.split()) >= _MIN_WORDS:
+        return f"Can you {body[0].lower()}{body[1:]}?"
+    return ""
+
+
+def grounded_followup(question: str, reference: str, min_shared: int = 2) -> bool:
+    """Is the follow-up about the notes?  It must share ``min_shared`` content words with
+    ``reference`` (notes, missed points, the question asked) and must not talk about "the
+    candidate" (a question about the interview, not to the person being interviewed)."""
+    if not question or re.search(r"\bcandidate", question, re.I):
+        return False
+    ref = set(tokenize(reference))
+    return sum(t in ref for t in dict.fromkeys(tokenize(question))) >= min_shared
+
+
+def missed_point_question(point: str) -> str:
+    """The fallback follow-up: ask about the first point the answer missed."""
+    return f"Can you say more about this: {point.strip().rstrip('.;:!?')}?"
 
 
 def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, max_answer_words: int = 90) -> dict:
@@ -85,6 +135,4 @@ class FeedbackSplitter:
     def followup(self) -> str:
         if self._split is None:
             return ""
-        q = self.text[self._after:].strip().strip("*").strip()
-        q = q.splitlines()[0].strip().strip('"').strip() if q else ""
-        return q if len(q.split()) >= 3 else ""
+        return as_question(self.text[self._after:])

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ingest.models import QuestionItem
-from rag.interview.feedback import FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs
+from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, grounded_followup,
+                                   missed_point_question)
 from rag.interview.grading import Grade, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
@@ -198,16 +199,18 @@ class Interview:
         missing = [p.point for p in grade.missing]
         query = turn.question + " " + " ".join(missing[:2])
         hits = self.retriever.search(query, [], k=3).hits[:2]
-        blocks = build_blocks(hits, query, token_budget=220)
+        notes = format_notes(build_blocks(hits, query, token_budget=220))
         splitter = FeedbackSplitter()
-        for delta in text_deltas(self.generate.stream(feedback_inputs(turn.question, answer, missing, format_notes(blocks)))):
+        for delta in text_deltas(self.generate.stream(feedback_inputs(turn.question, answer, missing, notes))):
             out = splitter.feed(delta)
             if out:
                 yield Feedback(out)
         rest = splitter.finish()
         if rest:
             yield Feedback(rest)
-        question = splitter.followup or (f"Can you say more about this: {missing[0]}?" if missing else "")
+        question = splitter.followup
+        if not grounded_followup(question, " ".join([notes, turn.question, *missing])):
+            question = missed_point_question(missing[0]) if missing else ""
         if not question:
             yield from self._next()
             return

@@ -96,7 +96,7 @@ def test_interview_question_score_feedback_followup_and_summary(client):
     texts = _assistant(chat)
     assert any(t.startswith("Score **") and "Good start." in t and "Follow-up:" not in t for t in texts)
     assert not any("Feedback:" in t for t in texts)  # the model's label is not shown
-    assert texts[-1] == "**Follow-up** \u00b7 How would you roll it back automatically?"
+    assert texts[-1].startswith("**Follow-up** \u00b7 What else do your notes say about ") and texts[-1].endswith("?")
 
     chat, card, _ = client.predict("I would switch traffic back to the stable version and keep the old model warm.",
                                    api_name="/interview_answer")

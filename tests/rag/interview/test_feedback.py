@@ -1,4 +1,6 @@
-from rag.interview.feedback import FeedbackSplitter, feedback_inputs
+import pytest
+
+from rag.interview.feedback import FeedbackSplitter, as_question, feedback_inputs, grounded_followup
 
 REPLY = "Feedback: You named the gradual rollout but not the rollback.\n**Follow-up:** How would you roll it back automatically?"
 
@@ -30,3 +32,41 @@ def test_quoted_followup_is_unwrapped():
 def test_inputs_trim_long_answers():
     d = feedback_inputs("Q?", "word " * 200, ["a", "b", "c", "d", "e"], "[1] notes")
     assert d["answer"].endswith("…") and len(d["answer"].split()) <= 92 and d["missing"] == "a; b; c; d"
+
+
+def test_followup_that_echoes_the_format_becomes_a_question():
+    # seen from the real 1.5B model in CI: the format's words echoed, no question asked
+    _, s = _run("Feedback: Good start.\nFollow-up: Your next question, about the difference between "
+                "pre-deployment and post-deployment monitoring.", 6)
+    assert s.followup == "Can you explain the difference between pre-deployment and post-deployment monitoring?"
+
+
+@pytest.mark.parametrize("raw, question", [
+    ("What is shadow deployment?", "What is shadow deployment?"),
+    ("<How do you detect data drift?>", "How do you detect data drift?"),
+    ("Good. Now, how would you roll back a canary? Think about metrics.", "Now, how would you roll back a canary?"),
+    ("Explain how a feature store avoids training-serving skew.",
+     "Can you explain how a feature store avoids training-serving skew?"),
+    ("Tell me about model registries.", "Can you tell me about model registries?"),
+    ("Question: what does MLflow track?", "What does MLflow track?"),
+    ("The notes mention drift.", ""),
+    ("one question to the candidate about a detail in the notes, ending with a question mark", ""),
+    ("Why?", ""),
+    ("", ""),
+])
+def test_as_question(raw, question):
+    assert as_question(raw) == question
+
+
+NOTES = "[1] Canary deployment shifts a small share of traffic to the new model and watches error rates."
+
+
+@pytest.mark.parametrize("question, ok", [
+    ("How would you pick the traffic share for a canary?", True),
+    ("What error rate would make you stop the canary?", True),
+    ("What are your salary expectations for next year?", False),  # nothing from the notes
+    ("What specific aspects of the candidate's answer about canary traffic were helpful?", False),  # meta
+    ("", False),
+])
+def test_grounded_followup(question, ok):
+    assert grounded_followup(question, NOTES) is ok

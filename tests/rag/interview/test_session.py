@@ -2,18 +2,19 @@
 
 import pytest
 
-from conftest import fake_chat
+from conftest import CannedChat, fake_chat
+from rag.interview.feedback import missed_point_question
 from rag.interview.session import Ask, Feedback, Graded, Info, Summary, parse_command
 from rag.services import build_services
 from rag.settings import Settings
 
-FEEDBACK = "Feedback: You named the main idea but missed how it is monitored.\nFollow-up: How would you roll it back automatically?"
+FEEDBACK = "Feedback: You named the main idea but missed how it is monitored.\nFollow-up: What else do your notes say about {notes_start}?"
 
 
 @pytest.fixture
 def services(tmp_path, small_corpus, fake_embeddings):
     s = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
-                       embeddings=fake_embeddings, chat_model=fake_chat(FEEDBACK))
+                       embeddings=fake_embeddings, chat_model=CannedChat(feedback=FEEDBACK))
     s.ingest()
     return s
 
@@ -39,13 +40,28 @@ def test_full_round_grade_feedback_followup_then_next(services):
     fb = "".join(e.text for e in events if isinstance(e, Feedback))
     assert "missed how it is monitored" in fb and "Follow-up" not in fb
     ask = [e for e in events if isinstance(e, Ask)][-1]
-    assert ask.turn.followup and ask.text == "How would you roll it back automatically?"
+    assert ask.turn.followup and ask.text.startswith("What else do your notes say about ") and ask.text.endswith("?")
     assert ask.turn.points  # graded against retrieved notes
     # the follow-up answer is graded, then the next main question comes at once (no LLM call)
     events = _collect(iv.respond("I would route traffic back to the stable version when metrics degrade"))
     assert isinstance(events[0], Graded) and isinstance(events[-1], Ask) and events[-1].number == 2
     # the main answer was recorded before feedback
     assert services.progress_store.history(qid=item.qid)
+
+
+def test_followup_off_the_notes_is_replaced_by_a_missed_point(tmp_path, small_corpus, fake_embeddings):
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+                              embeddings=fake_embeddings,
+                              chat_model=fake_chat("Feedback: Fine.\nFollow-up: What are your salary expectations for next year?"))
+    services.ingest()
+    iv = services.new_interview(count=1)
+    _collect(iv.start())
+    events = _collect(iv.respond("I am not sure, something about models"))
+    grade = events[0].grade
+    ask = [e for e in events if isinstance(e, Ask)][-1]
+    assert grade.missing and ask.turn.followup
+    assert ask.text == missed_point_question(grade.missing[0].point)
+    assert ask.text.startswith("Can you say more about this: ") and not ask.text.endswith(".?")
 
 
 def test_empty_answer_scores_zero_and_moves_on(services):
