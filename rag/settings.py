@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
     temperature: float = Field(0.1, ge=0.0, le=2.0)
+    seed: int | None = Field(None, description="Sampling seed of the chat model: set it to make answers repeatable (evals, tests). Unset: a new seed per request.")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
     max_tokens: int = Field(320, ge=16, description="Cap on generated tokens per answer.")
     openai_base_url: str = Field("http://127.0.0.1:11434/v1", description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server, LM Studio, OpenAI).")

@@ -113,7 +113,7 @@ def real_services(tmp_path_factory):
     from rag.settings import Settings
 
     data = tmp_path_factory.mktemp("real-data")
-    settings = Settings(corpus_dir=ROOT / "corpus", data_dir=data)
+    settings = Settings(corpus_dir=ROOT / "corpus", data_dir=data, seed=1)  # repeatable model output
     shared_models = ROOT / ".coach-data" / "models"
     if shared_models.exists():  # reuse an already assembled model file instead of re-joining 1 GB
         (data / "models").symlink_to(shared_models, target_is_directory=True)

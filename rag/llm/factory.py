@@ -53,6 +53,7 @@ def make_chat_model(
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
         temperature=settings.temperature,
+        seed=settings.seed,
         max_tokens=settings.max_tokens,
         server_options=dict(server_options or {}),
     )

@@ -38,6 +38,7 @@ def make_openai_chat(settings: Settings) -> ChatOpenAI:
         api_key=settings.openai_api_key,
         model=settings.openai_model,
         temperature=settings.temperature,
+        seed=settings.seed,
         max_tokens=settings.max_tokens,
         timeout=settings.request_timeout,
         max_retries=1,

@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from rag.llm import EndpointError, ModelFilesError, make_chat_model
 from rag.llm.openai_compat import check_endpoint, make_openai_chat
@@ -86,6 +87,7 @@ def test_chat_openai_built_from_settings(tmp_path):
         openai_model="llama3.2:3b",
         openai_api_key="sk-abc",
         temperature=0.7,
+        seed=7,
         max_tokens=123,
         request_timeout=45.0,
     )
@@ -93,7 +95,7 @@ def test_chat_openai_built_from_settings(tmp_path):
     assert chat.model_name == "llama3.2:3b"
     assert chat.openai_api_base == "http://127.0.0.1:9/v1"
     assert chat.openai_api_key.get_secret_value() == "sk-abc"
-    assert chat.temperature == 0.7 and chat.max_tokens == 123
+    assert chat.temperature == 0.7 and chat.max_tokens == 123 and chat.seed == 7
     assert chat.request_timeout == 45.0
     assert chat.stream_usage is True
     # non-OpenAI servers (Ollama, LM Studio) only honour `max_tokens`: it is sent too
@@ -123,10 +125,12 @@ def test_factory_openai_returns_chat_openai(tmp_path, models_server):
 def test_factory_local_with_model_path(tmp_path):
     gguf = tmp_path / "my.gguf"
     gguf.write_bytes(b"GGUF")
-    s = _settings(tmp_path, model_path=gguf, n_ctx=2048, n_threads=1, temperature=0.2, max_tokens=77)
+    s = _settings(tmp_path, model_path=gguf, n_ctx=2048, n_threads=1, temperature=0.2, max_tokens=77,
+                  seed=5)
     m = make_chat_model(s, preload=False)  # a 4-byte file would not load: do not load here
     assert isinstance(m, XLlamaChatModel)
     assert (m.model_path, m.n_ctx, m.n_threads, m.temperature, m.max_tokens) == (str(gguf), 2048, 1, 0.2, 77)
+    assert m.build_request([HumanMessage("q")])["seed"] == 5  # repeatable sampling when COACH_SEED is set
 
 
 def test_factory_local_missing_model_path(tmp_path):
