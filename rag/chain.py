@@ -28,7 +28,7 @@ from rag.prompts import (
 )
 from rag.retriever import HybridRetriever
 from rag.settings import Settings
-from rag.streaming import text_deltas
+from rag.streaming import cap_units, text_deltas
 from rag.types import Hit, Retrieval
 
 
@@ -100,7 +100,7 @@ class AnswerChain:
         block_texts = [text for _, _, text in blocks]
         cite = CitationStream(block_texts)
         shown, first, usage = [], None, {"input_tokens": 0, "output_tokens": 0}
-        for delta in self._model_text(inputs, block_texts, usage):
+        for delta in cap_units(self._model_text(inputs, block_texts, usage), self.settings.max_sentences):
             out = cite.feed(delta)
             if out:
                 first = first or time.perf_counter()
@@ -126,8 +126,14 @@ class AnswerChain:
         cancelled and asked again with ``RETRY_PREFILL`` as the answer's first words.  The retry
         overrides the model's own judgement, so one of its first two sentences must be grounded in
         a block (most of its content words found there); otherwise the refusal stands."""
-        held, decided = "", False
         first_try = text_deltas(self.generate.stream(inputs), usage)
+        try:
+            yield from self._first_or_retry(first_try, inputs, blocks, usage)
+        finally:
+            first_try.close()  # a no-op once it ended; cancels the generation when cut short
+
+    def _first_or_retry(self, first_try: Iterator[str], inputs: dict, blocks: list[str], usage: dict) -> Iterator[str]:
+        held, decided = "", False
         for chunk in first_try:
             if decided:
                 yield chunk
@@ -147,14 +153,16 @@ class AnswerChain:
             return
         messages = ANSWER_PROMPT.invoke(inputs).to_messages() + [AIMessage(RETRY_PREFILL)]
         retry = text_deltas(self.llm.stream(messages), usage)
-        opening, grounded = _read_opening(retry, blocks)
-        if not grounded:
+        try:
+            opening, grounded = _read_opening(retry, blocks)
+            if not grounded:
+                yield REFUSAL
+                return
+            usage["retried"] = True  # reported on the Answer
+            yield RETRY_PREFILL + opening
+            yield from retry
+        finally:
             retry.close()
-            yield REFUSAL
-            return
-        usage["retried"] = True  # reported on the Answer
-        yield RETRY_PREFILL + opening
-        yield from retry
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         final = None

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     seed: int | None = Field(None, description="Sampling seed of the chat model: set it to make answers repeatable (evals, tests). Unset: a new seed per request.")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
     max_tokens: int = Field(320, ge=16, description="Cap on generated tokens per answer.")
+    max_sentences: int = Field(8, ge=1, description="An answer is stopped after this many sentences or list lines (the prompt asks for 2-4; a runaway list or loop is cut).")
     openai_base_url: str = Field("http://127.0.0.1:11434/v1", description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server, LM Studio, OpenAI).")
     openai_model: str = Field("qwen2.5:1.5b")
     openai_api_key: str = Field("not-needed")

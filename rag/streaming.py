@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 
@@ -15,3 +16,43 @@ def text_deltas(chunks: Iterable, usage: dict | None = None) -> Iterator[str]:
                 usage[key] = usage.get(key, 0) + meta.get(key, 0)
         if isinstance(chunk.content, str) and chunk.content:
             yield chunk.content
+
+
+# A unit ends at a newline, or at . ! ? (and any citation markers right after it) followed by space.
+_UNIT_END = re.compile(r"\n+|(?<=[.!?])(?:\s*\[\d+(?:\s*,\s*\d+)*\])*[ \t]+")
+_WORD = re.compile(r"\w")
+
+
+def unit_end(text: str, max_units: int) -> int | None:
+    """Where ``text`` must be cut so it keeps ``max_units`` sentences or lines: the end of the
+    last unit kept, once that unit is complete and more text may follow; else None.  Lines
+    without a word (a lone "-", a blank) are not counted."""
+    count, start = 0, 0
+    for m in _UNIT_END.finditer(text):
+        if _WORD.search(text[start:m.start()]):
+            count += 1
+            if count == max_units:
+                return m.start() + len(m.group(0).rstrip())
+        start = m.end()
+    return None
+
+
+def cap_units(deltas: Iterator[str], max_units: int) -> Iterator[str]:
+    """Pass deltas through until ``max_units`` sentences or lines are complete, then stop the
+    generation.  The prompt asks for 2-4 sentences; a small model sometimes runs on into a long
+    list or a loop, and those runaway tails are where its unsupported claims were."""
+    text, sent = "", 0
+    try:
+        for delta in deltas:
+            text += delta
+            cut = unit_end(text, max_units)
+            if cut is not None:
+                if cut > sent:
+                    yield text[sent:cut]
+                return
+            yield text[sent:]
+            sent = len(text)
+    finally:
+        close = getattr(deltas, "close", None)
+        if close:
+            close()  # cancels the model's generation

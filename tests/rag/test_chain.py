@@ -88,3 +88,10 @@ def test_a_retry_whose_opening_the_notes_do_not_hold_keeps_the_refusal(fake_serv
     a = _chain_with(fake_services, "My notes don't cover that.",
                     " list your certifications first. Recruiters skim resumes quickly. Add a photo.").ask("What is MLOps?")
     assert not a.retried and a.answer == "My notes don't cover that."
+
+
+def test_a_runaway_answer_is_stopped_after_max_sentences(fake_services):
+    runaway = "MLOps metrics include [1]:\n" + "".join(f"- Loan rate by loan type {i}\n" for i in range(40))
+    a = _chain_with(fake_services, runaway, max_sentences=5).ask("What is MLOps?")
+    lines = a.answer.splitlines()
+    assert len(lines) == 5 and lines[0] == "MLOps metrics include [1]:" and lines[-1] == "- Loan rate by loan type 3"
