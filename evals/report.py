@@ -108,6 +108,17 @@ def load_report(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_NEUTRAL = {"claims", "retried_rate"}  # counts and how often a mechanism ran: no direction
+_LOWER_IS_BETTER = ("false_refusal", "_ms")
+
+
+def better(metric: str, delta: float | None) -> bool | None:
+    """Is a change of ``delta`` in ``metric`` an improvement?  None: no change, or no direction."""
+    if not delta or metric in _NEUTRAL or metric.endswith(".n"):
+        return None
+    return (delta < 0) if any(m in metric for m in _LOWER_IS_BETTER) else (delta > 0)
+
+
 def compare(a: dict, b: dict) -> list[tuple[str, float | None, float | None, float | None]]:
     """(metric, A, B, B - A) for every numeric summary metric of either report."""
     fa, fb = _flat(a["summary"]), _flat(b["summary"])

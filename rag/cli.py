@@ -286,12 +286,13 @@ def eval_compare(a: Path = typer.Argument(..., exists=True), b: Path = typer.Arg
     """Compare two eval reports (folders or report.json) metric by metric."""
     from rich.table import Table
 
-    from evals.report import compare, load_report
+    from evals.report import better, compare, load_report
 
-    table = Table("metric", "A", "B", "B - A")
+    table = Table("metric", "A", "B", "B - A (green: better)")
     for name, va, vb, d in compare(load_report(a), load_report(b)):
-        style = "" if d in (None, 0) else ("green" if d > 0 else "red")
-        table.add_row(name, str(va), str(vb), f"[{style}]{d:+}[/]" if d is not None else "-")
+        verdict = better(name, d)
+        shown = "-" if d is None else f"{d:+}"
+        table.add_row(name, str(va), str(vb), shown if verdict is None else f"[{'green' if verdict else 'red'}]{shown}[/]")
     out.print(table)
 
 

@@ -1,7 +1,7 @@
 from evals.golden import validate_golden
 from evals.judges import split_claims
 from evals.metrics import aggregate, binary_scores, matches, norm_heading, retrieval_scores
-from evals.report import compare
+from evals.report import better, compare
 from ingest.models import Chunk
 
 
@@ -59,3 +59,9 @@ def test_compare_reports():
     rows = {r[0]: r for r in compare(a, b)}
     assert rows["retrieval.all.mrr"][3] == 0.1 and rows["x"][2] is None
 
+
+
+def test_better_knows_which_way_is_up():
+    assert better("retrieval.all.mrr", 0.1) is True and better("faithfulness_llm_claims", -0.02) is False
+    assert better("false_refusal_rate", 0.01) is False and better("generation.all.first_token_ms", -120.0) is True
+    assert better("claims", -64) is None and better("generation.all.n", 1) is None and better("x", 0) is None

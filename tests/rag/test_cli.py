@@ -77,3 +77,14 @@ def test_bad_batch_line(env, tmp_path):
     runner.invoke(app, ["ingest"])
     line = _one_line_error(runner.invoke(app, ["retrieve", "--batch", str(batch)]))
     assert "bad.jsonl:1" in line
+
+
+def test_eval_compare_prints_unchanged_and_changed_metrics(tmp_path):
+    # an unchanged metric (delta 0) once crashed the table with a rich markup error
+    for name, mrr in (("a", 0.8), ("b", 0.9)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps(
+            {"summary": {"retrieval": {"all": {"mrr": mrr, "hit@5": 0.97}}, "false_refusal_rate": 0.01}}))
+    result = runner.invoke(app, ["eval-compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "retrieval.all.mrr" in result.output and "+0.1" in result.output and "+0.0" in result.output
