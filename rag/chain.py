@@ -115,7 +115,8 @@ class AnswerChain:
             first_token_ms=round(((first or end) - t0) * 1000, 1),
             total_ms=round((end - t0) * 1000, 1),
             prompt_tokens=int(usage["input_tokens"]),
-            completion_tokens=int(usage["output_tokens"]),
+            # a generation stopped by cap_units or the refusal retry never reports its usage
+            completion_tokens=int(usage["output_tokens"] or usage.get("text_chunks", 0)),
         )
         yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
                      context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False))

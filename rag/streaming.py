@@ -8,13 +8,17 @@ from collections.abc import Iterable, Iterator
 
 def text_deltas(chunks: Iterable, usage: dict | None = None) -> Iterator[str]:
     """The non-empty text of streamed message chunks (non-text content is skipped); token counts
-    reported on any chunk are added to ``usage["input_tokens"]`` / ``usage["output_tokens"]``."""
+    reported on any chunk are added to ``usage["input_tokens"]`` / ``usage["output_tokens"]``, and
+    ``usage["text_chunks"]`` counts the text chunks (about one token each: the count to use when a
+    generation is stopped before the server reports its usage)."""
     for chunk in chunks:
         meta = getattr(chunk, "usage_metadata", None)
         if meta and usage is not None:
             for key in ("input_tokens", "output_tokens"):
                 usage[key] = usage.get(key, 0) + meta.get(key, 0)
         if isinstance(chunk.content, str) and chunk.content:
+            if usage is not None:
+                usage["text_chunks"] = usage.get("text_chunks", 0) + 1
             yield chunk.content
 
 

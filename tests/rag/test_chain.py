@@ -95,3 +95,4 @@ def test_a_runaway_answer_is_stopped_after_max_sentences(fake_services):
     a = _chain_with(fake_services, runaway, max_sentences=5).ask("What is MLOps?")
     lines = a.answer.splitlines()
     assert len(lines) == 5 and lines[0] == "MLOps metrics include [1]:" and lines[-1] == "- Loan rate by loan type 3"
+    assert a.timings["completion_tokens"] > 0  # counted from the chunks: the cut generation reports no usage

@@ -10,7 +10,7 @@ def test_text_deltas_skip_empty_and_non_text_chunks_and_add_up_usage():
               AIMessageChunk(content="rolls out.", usage_metadata={"input_tokens": 40, "output_tokens": 3, "total_tokens": 43})]
     usage = {"input_tokens": 10}
     assert list(text_deltas(chunks, usage)) == ["Canary ", "rolls out."]
-    assert usage == {"input_tokens": 50, "output_tokens": 3}
+    assert usage == {"input_tokens": 50, "output_tokens": 3, "text_chunks": 2}
 
 
 @pytest.mark.parametrize("n, kept", [
