@@ -36,3 +36,14 @@ def test_real_model_refusals_of_answerable_questions_become_grounded_answers(rea
         assert a.covered and "don't cover" not in a.answer.lower(), a.answer
         if a.retried:
             assert a.answer.startswith("According to my notes,") and a.cited, a.answer
+
+
+def test_real_model_answer_is_stopped_at_max_sentences(real_services):
+    from rag.chain import AnswerChain
+    from rag.streaming import unit_end
+
+    settings = real_services.settings.model_copy(update={"max_sentences": 2})
+    chain = AnswerChain(settings, real_services.retriever, real_services.chat_model)
+    a = chain.ask("what tools are used in MLOps pipelines?")
+    assert a.covered and a.answer and unit_end(a.answer + "\n", 3) is None, a.answer  # at most 2 units
+    assert a.timings["completion_tokens"] > 0
