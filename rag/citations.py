@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import tokenize
+from rag.lexical import ends_with_abbreviation, tokenize
 
 CITATION = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
-_ABBREV = ("e.g", "i.e", "vs", "etc", "approx", "cf")
 
 
 def _fix(match: re.Match, n_blocks: int, cited: list[int]) -> str:
@@ -108,7 +107,7 @@ class CitationStream:
             end, self._end = self._end, ""
             if ch.isspace():
                 tail = self._sentence.rstrip().lower()
-                if not tail.endswith(_ABBREV):
+                if not ends_with_abbreviation(tail):
                     return self._close_sentence() + end + self._char(ch)
             self._sentence += end
             return end + self._char(ch)

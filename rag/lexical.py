@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|esp|cf)\.", re.I)
+ABBREVIATIONS = ("e.g", "i.e", "vs", "etc", "approx", "incl", "esp", "cf")  # their "." ends no sentence
+_ABBREV_ALT = "|".join(re.escape(a) for a in ABBREVIATIONS)
+_ABBREV = re.compile(rf"\b({_ABBREV_ALT})\.", re.I)
+_ABBREV_TAIL = re.compile(rf"\b({_ABBREV_ALT})$", re.I)
 _SENT_END = re.compile(r"(?<=[.!?])[\"\u201d)]?\s+(?=[A-Z0-9\"\u201c(*\[])")
 
 STOPWORDS = frozenset(
@@ -55,6 +58,11 @@ def stem(word: str) -> str:
 def content_words(text: str) -> list[str]:
     """Stemmed tokens without stopwords, in order (duplicates kept)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def ends_with_abbreviation(text: str) -> bool:
+    """Does ``text``, cut just before a ".", end with an abbreviation ("e.g", "vs")?"""
+    return bool(_ABBREV_TAIL.search(text))
 
 
 def split_sentences(text: str) -> list[str]:

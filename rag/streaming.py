@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from rag.lexical import ends_with_abbreviation
+
 
 def text_deltas(chunks: Iterable, usage: dict | None = None) -> Iterator[str]:
     """The non-empty text of streamed message chunks (non-text content is skipped); token counts
@@ -33,6 +35,8 @@ def unit_end(text: str, max_units: int) -> int | None:
     without a word (a lone "-", a blank) are not counted."""
     count, start = 0, 0
     for m in _UNIT_END.finditer(text):
+        if "\n" not in m.group(0) and text[m.start() - 1] == "." and ends_with_abbreviation(text[:m.start() - 1]):
+            continue  # "canary vs. blue-green" goes on
         if _WORD.search(text[start:m.start()]):
             count += 1
             if count == max_units:

@@ -1,4 +1,4 @@
-from rag.lexical import content_words, split_sentences, stem, tokenize
+from rag.lexical import content_words, ends_with_abbreviation, split_sentences, stem, tokenize
 
 
 def test_tokenize_drops_stopwords_and_stems():
@@ -22,3 +22,8 @@ def test_content_words_and_sentences():
     assert content_words("It is really the data, um, that drifts") == ["data", "drift"]
     assert split_sentences("Use A vs. B for e.g. canaries. Then watch it! Done") == [
         "Use A vs. B for e.g. canaries.", "Then watch it!", "Done"]
+
+
+def test_ends_with_abbreviation_matches_whole_words_only():
+    assert ends_with_abbreviation("canary vs") and ends_with_abbreviation("tools, e.g")
+    assert not ends_with_abbreviation("we hired more devs") and not ends_with_abbreviation("the end")

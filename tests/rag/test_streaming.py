@@ -44,3 +44,8 @@ def test_cap_units_stops_a_runaway_list_and_closes_the_generation():
 def test_cap_units_passes_a_short_answer_through_unchanged():
     deltas = ["Canary shifts ", "traffic [1]. Blue-green", " swaps environments [2]."]
     assert list(cap_units(iter(deltas), 8)) == deltas
+
+
+def test_unit_end_does_not_count_an_abbreviation_as_a_sentence_end():
+    text = "Canary vs. blue-green differs, e.g. in cost [1]. Both need monitoring. "
+    assert text[:unit_end(text, 1)] == "Canary vs. blue-green differs, e.g. in cost [1]."
