@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
     temperature: float = Field(0.1, ge=0.0, le=2.0)
-    seed: int | None = Field(None, description="Sampling seed of the chat model: set it to make answers repeatable (evals, tests). Unset: a new seed per request.")
+    seed: int | None = Field(None, description="Sampling seed of the chat model: set it to make answers repeatable (evals, tests). Unset: the model server picks one.")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
     max_tokens: int = Field(320, ge=16, description="Cap on generated tokens per answer.")
     max_sentences: int = Field(8, ge=1, description="An answer is stopped after this many sentences or list lines (the prompt asks for 2-4; a runaway list or loop is cut).")
