@@ -11,12 +11,16 @@ from rag.settings import Settings
 FEEDBACK = "Feedback: You named the main idea but missed how it is monitored.\nFollow-up: What else do your notes say about {notes_start}?"
 
 
-@pytest.fixture
-def services(tmp_path, small_corpus, fake_embeddings):
-    s = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
-                       embeddings=fake_embeddings, chat_model=CannedChat(feedback=FEEDBACK))
+def _services(tmp_path, corpus, embeddings, chat):
+    s = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+                       embeddings=embeddings, chat_model=chat)
     s.ingest()
     return s
+
+
+@pytest.fixture
+def services(tmp_path, small_corpus, fake_embeddings):
+    return _services(tmp_path, small_corpus, fake_embeddings, CannedChat(feedback=FEEDBACK))
 
 
 def _collect(events):
@@ -50,10 +54,8 @@ def test_full_round_grade_feedback_followup_then_next(services):
 
 
 def test_followup_off_the_notes_is_replaced_by_a_missed_point(tmp_path, small_corpus, fake_embeddings):
-    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
-                              embeddings=fake_embeddings,
-                              chat_model=fake_chat("Feedback: Fine.\nFollow-up: What are your salary expectations for next year?"))
-    services.ingest()
+    services = _services(tmp_path, small_corpus, fake_embeddings,
+                         fake_chat("Feedback: Fine.\nFollow-up: What are your salary expectations for next year?"))
     iv = services.new_interview(count=1)
     _collect(iv.start())
     events = _collect(iv.respond("I am not sure, something about models"))
