@@ -135,6 +135,7 @@ class CannedChat(BaseChatModel):
     answer: str = ANSWER
     feedback: str = FEEDBACK
     calls: int = 0
+    last_prompt: str = ""
 
     @property
     def _llm_type(self) -> str:
@@ -142,7 +143,7 @@ class CannedChat(BaseChatModel):
 
     def _pick(self, messages) -> str:
         self.calls += 1
-        text = " ".join(str(m.content) for m in messages)
+        text = self.last_prompt = " ".join(str(m.content) for m in messages)
         if "Candidate's answer" not in text:
             return self.answer
         block = re.search(r"^\[1\][^\n]*\n(.*?)(?:\n\n|\Z)", text, re.M | re.S)

@@ -18,7 +18,7 @@ SYSTEM = (
 )
 HUMAN = (
     "Notes:\n{notes}\n\nQuestion asked: {question}\nCandidate's answer: {answer}\n"
-    "Points they missed: {missing}\n\n"
+    "Score it got: {score}\nPoints they missed: {missing}\n\n"
     "Reply in exactly this format:\n"
     "Feedback: <2-3 short sentences spoken to the candidate, saying \"you\": what was good, what was missing>\n"
     "Follow-up: <one question to the candidate about a detail in the notes, ending with a question mark>"
@@ -76,10 +76,13 @@ def missed_point_question(point: str) -> str:
     return f"Can you say more about this: {point.strip().rstrip('.;:!?')}?"
 
 
-def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, max_answer_words: int = 90) -> dict:
+def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, score: str = "",
+                    max_answer_words: int = 90) -> dict:
+    """The prompt's fields.  ``score`` ("0/100, off-topic") keeps the feedback in line with the
+    grade already shown: without it the model praised answers graded off-topic."""
     words = answer.split()
     short = " ".join(words[:max_answer_words]) + (" …" if len(words) > max_answer_words else "")
-    return {"notes": notes, "question": question, "answer": short or "(no answer)",
+    return {"notes": notes, "question": question, "answer": short or "(no answer)", "score": score or "not given",
             "missing": "; ".join(missing[:4]) if missing else "none"}
 
 

@@ -201,7 +201,9 @@ class Interview:
         hits = self.retriever.search(query, [], k=3).hits[:2]
         notes = format_notes(build_blocks(hits, query, token_budget=220))
         splitter = FeedbackSplitter()
-        for delta in text_deltas(self.generate.stream(feedback_inputs(turn.question, answer, missing, notes))):
+        score = f"{grade.score}/100, {grade.verdict}" if grade.verdict else f"{grade.score}/100"
+        inputs = feedback_inputs(turn.question, answer, missing, notes, score=score)
+        for delta in text_deltas(self.generate.stream(inputs)):
             out = splitter.feed(delta)
             if out:
                 yield Feedback(out)

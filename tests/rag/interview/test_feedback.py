@@ -30,7 +30,8 @@ def test_quoted_followup_is_unwrapped():
 
 
 def test_inputs_trim_long_answers():
-    d = feedback_inputs("Q?", "word " * 200, ["a", "b", "c", "d", "e"], "[1] notes")
+    d = feedback_inputs("Q?", "word " * 200, ["a", "b", "c", "d", "e"], "[1] notes", score="0/100, off-topic")
+    assert d["score"] == "0/100, off-topic" and feedback_inputs("Q?", "a", [], "n")["score"] == "not given"
     assert d["answer"].endswith("…") and len(d["answer"].split()) <= 92 and d["missing"] == "a; b; c; d"
 
 

@@ -41,6 +41,8 @@ def test_full_round_grade_feedback_followup_then_next(services):
     graded = [e for e in events if isinstance(e, Graded)]
     assert graded and graded[0].grade.score >= 60  # the reference answer itself
     assert events.index(graded[0]) == 0  # the score comes before any feedback
+    grade = graded[0].grade  # and the model writing the feedback is told it
+    assert f"Score it got: {grade.score}/100, {grade.verdict}" in services.chat_model.last_prompt
     fb = "".join(e.text for e in events if isinstance(e, Feedback))
     assert "missed how it is monitored" in fb and "Follow-up" not in fb
     ask = [e for e in events if isinstance(e, Ask)][-1]
