@@ -147,8 +147,8 @@ class CannedChat(BaseChatModel):
         if "Candidate's answer" not in text:
             return self.answer
         block = re.search(r"^\[1\][^\n]*\n(.*?)(?:\n\n|\Z)", text, re.M | re.S)
-        lines = [re.findall(r"[A-Za-z][\w-]*", line) for line in (block.group(1).splitlines() if block else [])]
-        start = " ".join(next((w[:6] for w in lines if len(w) >= 5), ["it"]))
+        words = [w for w in re.findall(r"[A-Za-z][\w-]*", block.group(1) if block else "") if w not in ("Answer", "A", "Q")]
+        start = " ".join(words[:10]) or "it"
         return self.feedback.replace("{notes_start}", start)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
