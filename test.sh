@@ -3,7 +3,7 @@
 # real-model and browser checks (marker `slow`).  Extra arguments go to both pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/install.sh
+bash scripts/install.sh test
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian's chromium for the browser test…" >&2

@@ -18,7 +18,10 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from ingest.markdown import plain_lines
 from rag.citations import CITATION
+from rag.prompts import is_refusal
+from rag.vectors import embed_unit
 from rag.lexical import split_sentences as split_paragraph
 from rag.lexical import tokenize, words
 
@@ -28,9 +31,7 @@ _NUM = re.compile(r"\d+(?:\.\d+)?")
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of markdown-ish text, markers and emphasis removed."""
     out = []
-    for line in text.splitlines():
-        line = re.sub(r"\*\*|__|`", "", line)
-        line = re.sub(r"^\s*(?:[-*>]|\d+\.)\s*", "", line).strip()
+    for line in plain_lines(text):
         if line:
             out.extend(split_paragraph(line))
     return out
@@ -42,7 +43,7 @@ def split_claims(answer: str) -> list[str]:
     claims = []
     for s in split_sentences(CITATION.sub("", answer)):
         s = re.sub(r"\s+([.,;:!?])", r"\1", s).strip()
-        if len(tokenize(s)) >= 3 and "don't cover" not in s.lower():
+        if len(tokenize(s)) >= 3 and not is_refusal(s):
             claims.append(s)
     return claims
 
@@ -104,8 +105,7 @@ class EmbeddingJudge:
         windows = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
         if not claims or not windows:
             return [ClaimEvidence(0.0, 0.0, False, False, "") for _ in claims]
-        vecs = np.asarray(self.embeddings.embed_documents(claims + windows), dtype=np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-12
+        vecs = embed_unit(self.embeddings, claims + windows)
         sims = vecs[: len(claims)] @ vecs[len(claims):].T
         out = []
         for i, claim in enumerate(claims):

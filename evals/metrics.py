@@ -6,6 +6,8 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 
+from ingest.models import split_heading
+
 
 def norm_heading(text: str) -> str:
     """Compare headings ignoring case, emphasis, numbering prefixes and punctuation spacing."""
@@ -19,7 +21,7 @@ def matches(hit: dict, source: dict) -> bool:
     if hit["file"] != source["file"]:
         return False
     want = norm_heading(source["heading"])
-    return any(norm_heading(h) == want for h in hit["heading"].split(" > ")[1:])
+    return any(norm_heading(h) == want for h in split_heading(hit["heading"])[1:])
 
 
 def first_match_rank(hits: Sequence[dict], sources: Sequence[dict]) -> int | None:

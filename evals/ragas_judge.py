@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 from dataclasses import dataclass
 
-# ragas sends usage analytics by default; this tool must not phone home.
-os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+from core.settings import ChatSettings, JudgeSettings
+
+# ragas sends usage analytics by default; the entry point sets RAGAS_DO_NOT_TRACK (core.env).
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ def ragas_installed() -> bool:
     return True
 
 
-def judge_endpoint(settings, chat_model=None) -> JudgeEndpoint | None:
+def judge_endpoint(settings: JudgeSettings, chat: ChatSettings, chat_model=None) -> JudgeEndpoint | None:
     """The OpenAI-compatible endpoint ragas should use, or None if none is configured."""
     url = settings.judge_base_url
-    model = settings.judge_model or settings.openai_model
-    key = settings.judge_api_key or settings.openai_api_key
+    model = settings.judge_model or chat.openai_model
+    key = settings.judge_api_key or chat.openai_api_key
     if url == "local":
         if chat_model is None or not hasattr(chat_model, "http_endpoint"):
             return None
@@ -50,8 +50,8 @@ def judge_endpoint(settings, chat_model=None) -> JudgeEndpoint | None:
         return JudgeEndpoint(base_url, settings.judge_model or "local", api_key)
     if url:
         return JudgeEndpoint(url, model, key)
-    if settings.llm_provider == "openai":
-        return JudgeEndpoint(settings.openai_base_url, model, key)
+    if chat.llm_provider == "openai":
+        return JudgeEndpoint(chat.openai_base_url, model, key)
     return None
 
 
@@ -102,11 +102,11 @@ class RagasFaithfulness:
         return None if math.isnan(value) else value
 
 
-def make_ragas_judge(settings, chat_model=None) -> tuple[RagasFaithfulness | None, str]:
+def make_ragas_judge(settings: JudgeSettings, chat: ChatSettings, chat_model=None) -> tuple[RagasFaithfulness | None, str]:
     """The ragas judge and a sentence saying what runs, or None and why it does not."""
     if not ragas_installed():
         return None, "not run: ragas is not installed (pip install -e '.[ragas]')"
-    endpoint = judge_endpoint(settings, chat_model)
+    endpoint = judge_endpoint(settings, chat, chat_model)
     if endpoint is None:
         return None, ("not run: no judge endpoint (set COACH_JUDGE_BASE_URL to an OpenAI-compatible URL, "
                       "or to `local` for the embedded model)")

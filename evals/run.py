@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 from evals.golden import load_golden
 from evals.judges import EmbeddingJudge, LLMJudge, split_claims, split_sentences
 from evals.metrics import aggregate, mean, percentile, retrieval_scores
 from evals.ragas_judge import RagasFaithfulness, make_ragas_judge
 from rag.citations import CITATION
 from rag.interview.grading import grade_answer
+from rag.prompts import is_refusal as refusal_text
+from rag.vectors import cosine
 
 RETRIEVAL_KEYS = ["hit@1", "hit@3", "hit@5", "mrr", "context_precision", "source_recall@5"]
 GEN_KEYS = ["faithfulness_embedding", "faithfulness_llm", "judge_agreement", "citation_precision",
@@ -23,7 +23,7 @@ GEN_KEYS = ["faithfulness_embedding", "faithfulness_llm", "judge_agreement", "ci
 
 
 def is_refusal(answer) -> bool:
-    return (not answer.covered) or "don't cover" in answer.answer.lower()
+    return (not answer.covered) or refusal_text(answer.answer)
 
 
 def _retrieval_row(services, item: dict, k: int) -> dict:
@@ -34,12 +34,6 @@ def _retrieval_row(services, item: dict, k: int) -> dict:
     if item["kind"] != "out_of_scope":
         row.update(retrieval_scores([h.to_dict() for h in r.hits], item["sources"], precision_k=k))
     return row
-
-
-def _cosine(embeddings, a: str, b: str) -> float:
-    v = np.asarray(embeddings.embed_documents([a, b]), dtype=np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-12
-    return float(v[0] @ v[1])
 
 
 def _citation_precision(answer: str, blocks: dict[int, str], judge: EmbeddingJudge) -> float | None:
@@ -79,7 +73,7 @@ def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: 
     if item.get("key_points"):  # the interviewer's grader: is each golden key point covered by the answer?
         grade = grade_answer(ans.answer, item["question"], item["key_points"], services.embeddings)
         row["key_point_recall"] = len(grade.covered) / len(grade.points)
-    row["answer_relevance"] = round(_cosine(services.embeddings, item["question"], ans.answer), 4)
+    row["answer_relevance"] = round(cosine(services.embeddings, item["question"], ans.answer), 4)
     return row
 
 
@@ -87,11 +81,11 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
              generate: bool = True, llm_judge: bool = True,
              progress: Callable[[int, int], None] | None = None) -> dict:
     settings = services.settings
-    k = k or settings.context_k
+    k = k or settings.answer.context_k
     items = load_golden(kinds=kinds, limit=limit)
     emb_judge = EmbeddingJudge(services.embeddings)
     judge = LLMJudge(services.chat_model) if (generate and llm_judge) else None
-    ragas, ragas_note = make_ragas_judge(settings, services.chat_model) if generate else (None, "")
+    ragas, ragas_note = make_ragas_judge(settings.judge, settings.chat, services.chat_model) if generate else (None, "")
     rows, t0 = [], time.perf_counter()
     for i, item in enumerate(items, start=1):
         row = _retrieval_row(services, item, k)
@@ -128,10 +122,10 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
             ragas.close()
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "settings": {"llm_provider": settings.llm_provider, "local_model": settings.local_model,
-                     "openai_model": settings.openai_model if settings.llm_provider == "openai" else None,
-                     "k": k, "context_k": settings.context_k, "min_relevance": settings.min_relevance,
-                     "context_token_budget": settings.context_token_budget},
+        "settings": {"llm_provider": settings.chat.llm_provider, "local_model": settings.chat.local_model,
+                     "openai_model": settings.chat.openai_model if settings.chat.llm_provider == "openai" else None,
+                     "k": k, "context_k": settings.answer.context_k, "min_relevance": settings.retrieval.min_relevance,
+                     "context_token_budget": settings.answer.context_token_budget},
         "items": len(rows), "kinds": kinds or "all", "generate": generate,
         "seconds": round(time.perf_counter() - t0, 1),
         "summary": summary, "rows": rows,

@@ -8,9 +8,9 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from ingest.models import Chunk, Unit, UnitKind
+from ingest.markdown import Fence, fences
+from ingest.models import Chunk, Unit, UnitKind, headings_key, join_heading
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
 
 
@@ -21,7 +21,7 @@ def words(text: str) -> int:
 def chunk_id(file: str, headings: tuple[str, ...] | list[str], part: int, text: str) -> str:
     """Stable content-derived id: same file, heading path, part and text -> same id, in any run."""
     norm = " ".join(text.split())
-    key = "\x1e".join((file, "\x1f".join(headings), str(part), norm))
+    key = "\x1e".join((file, headings_key(headings), str(part), norm))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -59,7 +59,7 @@ def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
 def _render(p: _Piece, base: tuple[str, ...]) -> str:
     """Text of ``p`` inside a chunk headed by ``base``: its deeper headings become a bold line."""
     extra = p.headings[len(_common(p.headings, base)) :] if p.kind == "section" else ()
-    return f"**{' > '.join(extra)}**\n\n{p.text}" if extra else p.text
+    return f"**{join_heading(extra)}**\n\n{p.text}" if extra else p.text
 
 
 def _join(a: _Piece, b: _Piece) -> _Piece:
@@ -98,21 +98,22 @@ def _merge_tiny(pieces: list[_Piece], min_words: int) -> list[_Piece]:
 # ---------------------------------------------------------------- splitting big units
 
 
-def _items(text: str) -> list[list[str]]:
-    """Atomic blocks: fenced code, paragraphs, top-level list items (blank lines stay attached)."""
+def _items(text: str) -> list[tuple[list[str], list[Fence]]]:
+    """Atomic blocks: fenced code, paragraphs, top-level list items (blank lines stay attached),
+    each with its fences (line numbers relative to the block)."""
     items: list[list[str]] = []
-    fence: str | None = None
+    firsts: list[int] = []  # line number of each block's first line
+    blocks = fences(text)
+    opening = {f.start for f in blocks}
+    inside = {i for f in blocks for i in range(f.start + 1, f.end)}
     base_indent: int | None = None
-    for line in text.split("\n"):
-        m = _FENCE.match(line)
-        if fence is not None:
+    for no, line in enumerate(text.split("\n")):
+        if no in inside:
             items[-1].append(line)
-            if m and m.group(1)[0] == fence[0] and not line.strip().lstrip(fence[0]):
-                fence = None
             continue
         li = _LIST_ITEM.match(line)
         prev_blank = not items or not items[-1][-1].strip()
-        new = m is not None or (line.strip() and prev_blank)
+        new = no in opening or (line.strip() and prev_blank)
         if li and not new and (base_indent is None or len(li.group(1)) <= base_indent):
             new = True
         if new and items and _is_label(items[-1]):
@@ -120,13 +121,17 @@ def _items(text: str) -> list[list[str]]:
             base_indent = len(li.group(1)) if li else base_indent
         elif new:
             items.append([])
+            firsts.append(no)
             base_indent = len(li.group(1)) if li else None
         if not items:
             items.append([])
+            firsts.append(no)
         items[-1].append(line)
-        if m:
-            fence = m.group(1)
-    return [it for it in items if "".join(it).strip()]
+    return [
+        (it, [f._replace(start=f.start - first, end=f.end - first) for f in blocks if first <= f.start < first + len(it)])
+        for it, first in zip(items, firsts)
+        if "".join(it).strip()
+    ]
 
 
 def _is_label(item: list[str]) -> bool:
@@ -178,20 +183,21 @@ def _partition(sizes: list[int], max_words: int, strong: list[bool] | None = Non
 def _small_items(text: str, max_words: int) -> list[str]:
     """Blocks of ``text``; a block over ``max_words`` is broken again into code blocks and lines."""
     out: list[str] = []
-    for item in _items(text):
+    for item, item_fences in _items(text):
         t = _text(item)  # trailing blank lines kept: they say how to join it to the next one
-        out += [t] if words(t) <= max_words else _break(item, max_words)
+        out += [t] if words(t) <= max_words else _break(item, item_fences, max_words)
     return out
 
 
-def _break(item: list[str], max_words: int) -> list[str]:
+def _break(item: list[str], item_fences: list[Fence], max_words: int) -> list[str]:
     """Lines of an oversized block; fenced code stays whole if it fits, else is cut by lines and
     each piece re-fenced; an overlong line is cut by words."""
     out: list[str] = []
+    by_start = {f.start: f for f in item_fences}
     i = 0
     while i < len(item):
-        m = _FENCE.match(item[i])
-        if not m:
+        f = by_start.get(i)
+        if f is None:
             line = item[i]
             if words(line) <= max_words:
                 out.append(line)
@@ -199,17 +205,14 @@ def _break(item: list[str], max_words: int) -> list[str]:
                 out += [" ".join(g) for g in _group(line.split(), max_words, lambda t: 1)]
             i += 1
             continue
-        j = i + 1
-        while j < len(item) and not (item[j].strip().startswith(m.group(1)) and not item[j].strip().lstrip(m.group(1)[0])):
-            j += 1
-        block = item[i : j + 1]
+        block = item[f.start : f.end]
         if words(_text(block)) <= max_words:
             out.append(_text(block))
         else:
-            close = item[j] if j < len(item) else m.group(1)
-            for group in _group(item[i + 1 : j], max(1, max_words - 2)):
-                out.append(_text([item[i], *group, close]))
-        i = j + 1
+            body_end, close = (f.end - 1, item[f.end - 1]) if f.closed else (f.end, f.marker)
+            for group in _group(item[f.start + 1 : body_end], max(1, max_words - 2)):
+                out.append(_text([item[f.start], *group, close]))
+        i = f.end
     return [o for o in out if o.strip()] or ["\n".join(item)]
 
 

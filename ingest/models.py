@@ -5,7 +5,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-HEADING_SEP = " > "
+HEADING_SEP = " > "  # between the parts of a shown heading path: "file > H1 > H2 > question"
+_KEY_SEP = "\x1f"  # between the headings of a stored path (a heading may contain " > ")
+
+
+def join_heading(parts) -> str:
+    """The shown heading path of ``parts`` (file first, then the headings)."""
+    return HEADING_SEP.join(p for p in parts if p)
+
+
+def split_heading(heading: str) -> list[str]:
+    """The parts of a shown heading path, stripped: ``"f > A > B"`` -> ``["f", "A", "B"]``."""
+    return [p.strip() for p in (heading or "").split(HEADING_SEP) if p.strip()]
+
+
+def headings_key(headings) -> str:
+    """One string for a heading tuple (stored in metadata and used as a key)."""
+    return _KEY_SEP.join(headings)
+
+
+def headings_from_key(key: str) -> tuple[str, ...]:
+    return tuple(key.split(_KEY_SEP)) if key else ()
 
 UnitKind = Literal["qa", "scenario", "section"]
 
@@ -28,7 +48,7 @@ class Unit:
 
     @property
     def heading(self) -> str:
-        return HEADING_SEP.join((self.file, *self.headings))
+        return join_heading((self.file, *self.headings))
 
 
 @dataclass(frozen=True)
@@ -44,12 +64,17 @@ class Chunk:
 
     @property
     def heading(self) -> str:
-        return HEADING_SEP.join((self.file, *self.headings))
+        return join_heading((self.file, *self.headings))
+
+    @property
+    def position(self) -> tuple[str, str, int]:
+        """Where the chunk sits (file, headings, part): stable while its text is edited."""
+        return (self.file, headings_key(self.headings), self.part)
 
     @property
     def embed_text(self) -> str:
         """What is embedded and BM25-indexed: the heading path (without the file name) and the text."""
-        path = HEADING_SEP.join(self.headings)
+        path = join_heading(self.headings)
         return f"{path}\n{self.text}" if path else self.text
 
     def metadata(self) -> dict:
@@ -57,7 +82,7 @@ class Chunk:
             "chunk_id": self.chunk_id,
             "file": self.file,
             "heading": self.heading,
-            "headings": "\x1f".join(self.headings),
+            "headings": headings_key(self.headings),
             "kind": self.kind,
             "question": self.question or "",
             "part": self.part,
@@ -67,11 +92,10 @@ class Chunk:
 
     @classmethod
     def from_metadata(cls, md: dict) -> "Chunk":
-        heads = md.get("headings") or ""
         return cls(
             chunk_id=md["chunk_id"],
             file=md["file"],
-            headings=tuple(heads.split("\x1f")) if heads else (),
+            headings=headings_from_key(md.get("headings") or ""),
             text=md["text"],
             kind=md.get("kind", "section"),
             question=md.get("question") or None,
@@ -95,7 +119,7 @@ class QuestionItem:
 
     @property
     def heading(self) -> str:
-        return HEADING_SEP.join((self.file, *self.headings))
+        return join_heading((self.file, *self.headings))
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -18,10 +18,10 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ingest.markdown import code_lines, strip_inline
 from ingest.models import Unit
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+")
 # **Q:** text | * **Q: text** | * **Scenario: text**
@@ -39,16 +39,11 @@ _QA_PARENT = re.compile(r"\bQ\s*&\s*A\b|\bquestions?\b", re.I)
 
 
 def normalize_heading(s: str) -> str:
-    """Heading text without ``#`` markers, emphasis and extra blanks; numbering and punctuation kept."""
+    """Heading text without ``#`` markers, inline markdown and extra blanks; numbering and
+    punctuation kept."""
     s = re.sub(r"^\s*#{1,6}(?=\s|$)", "", s.strip())
     s = re.sub(r"\s+#+\s*$", "", s).strip()
-    s = re.sub(r"\*\*(.+?)\*\*", r"\1", s)
-    s = re.sub(r"(?<!\w)__(.+?)__(?!\w)", r"\1", s)
-    s = s.replace("**", "")
-    m = re.fullmatch(r"([*_])(.+)\1", s.strip())
-    if m:
-        s = m.group(2)
-    return " ".join(s.split())
+    return " ".join(strip_inline(s).split())
 
 
 def strip_numbering(s: str) -> str:
@@ -59,7 +54,7 @@ def strip_numbering(s: str) -> str:
 class _Ln(NamedTuple):
     no: int  # 1-based line number
     text: str
-    code: bool  # inside a fenced code block (fence lines included)
+    code: bool  # inside a fenced code block outside a ``>`` quote (fence lines included)
 
 
 @dataclass
@@ -71,21 +66,17 @@ class _Block:
 
 
 def _blocks(text: str) -> list[_Block]:
-    """Split at ATX headings; lines inside fenced code never count as headings."""
+    """Split at ATX headings; lines inside fenced code never count as headings.
+
+    Fences inside a ``>`` quote are left out of ``code``: their lines start with ``>``, so no
+    heading, rule or label pattern matches them anyway, and unquoting must reach them."""
     blocks = [_Block(0, "", 1)]
-    fence: str | None = None
+    code = code_lines(text, quoted=False)
     for no, line in enumerate(text.split("\n"), start=1):
-        m = _FENCE.match(line)
-        code = fence is not None or m is not None
-        if fence is None and m:
-            fence = m.group(1)
-        elif fence is not None and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-            if not line.strip().lstrip(fence[0]):
-                fence = None
-        elif fence is None and (h := _ATX.match(line)) and normalize_heading(h.group(2) or ""):
+        if no - 1 not in code and (h := _ATX.match(line)) and normalize_heading(h.group(2) or ""):
             blocks.append(_Block(len(h.group(1)), normalize_heading(h.group(2)), no))
             continue
-        blocks[-1].lines.append(_Ln(no, line, code))
+        blocks[-1].lines.append(_Ln(no, line, no - 1 in code))
     return blocks
 
 
@@ -121,15 +112,14 @@ def _is_question_heading(title: str, parent: str, lines: list[_Ln]) -> bool:
     return False
 
 
-def _tidy(lines: list[str], unquote: bool = False) -> str:
+def _tidy(lines: list[_Ln], unquote: bool = False) -> str:
     """Join lines: drop rules, optionally ``>`` markers (outside code), dedent, trim blank lines."""
-    out, fence = [], False
-    for line in lines:
-        if _FENCE.match(line):
-            fence = not fence
-        elif not fence and _RULE.match(line):
+    out = []
+    for ln in lines:
+        line = ln.text
+        if not ln.code and _RULE.match(line):
             continue
-        elif not fence and unquote:
+        if not ln.code and unquote:
             line = _QUOTE.sub(r"\1", line)
         out.append(line.rstrip())
     text = textwrap.dedent("\n".join(out)).strip("\n")
@@ -141,8 +131,8 @@ def _split_answer(lines: list[_Ln]) -> str:
     for i, ln in enumerate(lines):
         m = None if ln.code else _ANSWER_LABEL.match(ln.text)
         if m:
-            return _tidy([m.group(2), *(x.text for x in lines[i + 1 :])], unquote=True)
-    return _tidy([x.text for x in lines], unquote=True)
+            return _tidy([ln._replace(text=m.group(2)), *lines[i + 1 :]], unquote=True)
+    return _tidy(lines, unquote=True)
 
 
 def _cut_at_rule(lines: list[_Ln]) -> tuple[list[_Ln], list[_Ln]]:
@@ -161,13 +151,13 @@ class _Parser:
         self.units: list[Unit] = []
 
     def section(self, path: tuple[str, ...], lines: list[_Ln], line: int | None = None) -> None:
-        body = _tidy([ln.text for ln in lines])
+        body = _tidy(lines)
         if body:
             first = next(ln.no for ln in lines if not _is_blank(ln))
             self.units.append(Unit(self.file, path, body, "section", line=line or first))
 
     def question(self, path, question: str, kind, lines: list[_Ln], line: int, answer=None) -> None:
-        body = _tidy([ln.text for ln in lines])
+        body = _tidy(lines)
         answer = _split_answer(lines) if answer is None else answer
         self.units.append(Unit(self.file, path, body, kind, question, answer, line))
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-from pathlib import Path
 
-from ingest.models import Chunk, QuestionItem, Unit
+from ingest.models import Chunk, QuestionItem, Unit, headings_key
 from ingest.parse import strip_numbering
 
 
 def question_id(file: str, headings: tuple[str, ...]) -> str:
     """Stable id of a question: its file and heading path (not its answer, which may be edited)."""
-    key = "\x1e".join((file, "\x1f".join(headings)))
+    key = "\x1e".join((file, headings_key(headings)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -52,19 +49,3 @@ def build_question_bank(units: list[Unit], chunks: list[Chunk]) -> list[Question
             )
         )
     return items
-
-
-def write_jsonl(items: list[QuestionItem], path: Path) -> None:
-    """Write the bank atomically: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for item in items:
-            f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-
-
-def read_question_bank(path: Path) -> list[QuestionItem]:
-    with Path(path).open(encoding="utf-8") as f:
-        return [QuestionItem.from_dict(json.loads(line)) for line in f if line.strip()]

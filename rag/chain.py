@@ -26,16 +26,31 @@ from rag.prompts import (
     prompt_inputs,
     select_context,
 )
+from core.settings import AnswerSettings
 from rag.retriever import HybridRetriever
-from rag.settings import Settings
 from rag.streaming import cap_units, text_deltas
-from rag.types import Hit, Retrieval
+from rag.types import Block, Retrieval
 
 
 @dataclass
 class Sources:
     retrieval: Retrieval
-    blocks: list[Hit]
+    blocks: list[Block]
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the chat model is called: what was retrieved, the numbered
+    context blocks, and the prompt's inputs (``None`` when the notes do not cover the question)."""
+
+    question: str
+    history: list[str]
+    retrieval: Retrieval
+    blocks: list[Block]
+    inputs: dict | None
+
+    def messages(self):
+        return ANSWER_PROMPT.format_messages(**self.inputs) if self.inputs else []
 
 
 @dataclass
@@ -47,13 +62,14 @@ class Token:
 class Answer:
     question: str
     answer: str
-    sources: list[Hit]
+    sources: list[Block]
     cited: list[int]
     covered: bool
     timings: dict = field(default_factory=dict)
     context: str = ""  # the notes text the model was given (for evals and judges)
     attributed: int = 0  # citations added post hoc to sentences the model left uncited
     retried: bool = False  # the model opened with a refusal despite relevant notes and was asked again
+    model_text: str = ""  # what the model wrote, before citations were checked and attributed
 
     def to_dict(self) -> dict:
         return {
@@ -72,18 +88,28 @@ Event = Sources | Token | Answer
 
 
 class AnswerChain:
-    def __init__(self, settings: Settings, retriever: HybridRetriever, llm: BaseChatModel) -> None:
+    def __init__(self, settings: AnswerSettings, retriever: HybridRetriever, llm: BaseChatModel) -> None:
         self.settings = settings
         self.retriever = retriever
         self.llm = llm
         self.generate: Runnable = ANSWER_PROMPT | llm  # LCEL: prompt -> chat model
 
+    def prepare(self, question: str, history: list[str] | None = None) -> Prepared:
+        """Retrieval, context selection and prompt inputs: the steps before the model."""
+        history = [h for h in (history or []) if h.strip()]
+        retrieval = self.retriever.search(question, history, k=self.settings.context_k)
+        if not retrieval.covered:
+            return Prepared(question, history, retrieval, [], None)
+        hits = select_context(retrieval.hits, self.settings.context_k, self.settings.context_min_ratio)
+        blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
+        return Prepared(question, history, retrieval, blocks, prompt_inputs(question, blocks, history))
+
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
-        history = [h for h in (history or []) if h.strip()]
-        retrieval = self.retriever.search(question, history, k=max(self.settings.k, self.settings.context_k))
+        prep = self.prepare(question, history)
+        retrieval = prep.retrieval
         timings = {"retrieval_ms": round(retrieval.ms, 1)}
-        if not retrieval.covered:
+        if prep.inputs is None:
             text = not_covered_message(retrieval.nearest_topics)
             yield Sources(retrieval, [])
             yield Token(text)
@@ -92,15 +118,14 @@ class AnswerChain:
                          {**timings, "first_token_ms": total, "total_ms": total, "prompt_tokens": 0, "completion_tokens": 0})
             return
 
-        hits = select_context(retrieval.hits, self.settings.context_k, self.settings.context_min_ratio)
-        blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
-        yield Sources(retrieval, hits)
+        blocks, inputs = prep.blocks, prep.inputs
+        yield Sources(retrieval, blocks)
 
-        inputs = prompt_inputs(question, blocks, history)
-        block_texts = [text for _, _, text in blocks]
+        block_texts = [b.text for b in blocks]
         cite = CitationStream(block_texts)
-        shown, first, usage = [], None, {"input_tokens": 0, "output_tokens": 0}
+        shown, raw, first, usage = [], [], None, {"input_tokens": 0, "output_tokens": 0}
         for delta in cap_units(self._model_text(inputs, block_texts, usage), self.settings.max_sentences):
+            raw.append(delta)
             out = cite.feed(delta)
             if out:
                 first = first or time.perf_counter()
@@ -118,8 +143,9 @@ class AnswerChain:
             # a generation stopped by cap_units or the refusal retry never reports its usage
             completion_tokens=int(usage["output_tokens"] or usage.get("text_chunks", 0)),
         )
-        yield Answer(question, "".join(shown).strip(), hits, sorted(cite.cited), True, timings,
-                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False))
+        yield Answer(question, "".join(shown).strip(), blocks, sorted(cite.cited), True, timings,
+                     context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False),
+                     model_text="".join(raw).strip())
 
     def _model_text(self, inputs: dict, blocks: list[str], usage: dict) -> Iterator[str]:
         """The model's text deltas.  The opening is held back while it could still be the refusal

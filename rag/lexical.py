@@ -8,9 +8,11 @@ import re
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 ABBREVIATIONS = ("e.g", "i.e", "vs", "etc", "approx", "incl", "esp", "cf")  # their "." ends no sentence
 _ABBREV_ALT = "|".join(re.escape(a) for a in ABBREVIATIONS)
-_ABBREV = re.compile(rf"\b({_ABBREV_ALT})\.", re.I)
 _ABBREV_TAIL = re.compile(rf"\b({_ABBREV_ALT})$", re.I)
-_SENT_END = re.compile(r"(?<=[.!?])[\"\u201d)]?\s+(?=[A-Z0-9\"\u201c(*\[])")
+# The one sentence rule: a sentence ends at . ! ? (then any closing quote or bracket and any
+# citation markers such as [1][2]) followed by white space, or at a line break.  A "." right
+# after an abbreviation ends nothing.  Streaming code applies the same rule to growing text.
+SENTENCE_BOUNDARY = re.compile(r"\n+|(?<=[.!?])[\"\u201d')\]]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*[ \t]+")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been
@@ -65,11 +67,27 @@ def ends_with_abbreviation(text: str) -> bool:
     return bool(_ABBREV_TAIL.search(text))
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph; common abbreviations (e.g., vs.) do not end one."""
-    protected = _ABBREV.sub(lambda m: m.group(0).replace(".", "\x00"), text)
-    parts = _SENT_END.split(protected)
-    return [p.replace("\x00", ".").strip() for p in parts if p and p.strip()]
+def sentence_spans(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, complete) of each sentence or line of ``text`` by ``SENTENCE_BOUNDARY``: ``end``
+    excludes the white space after it; ``complete`` is False only for a last part that no boundary
+    follows yet (in streamed text it may still grow).  Blank parts are skipped."""
+    spans, start = [], 0
+    for m in SENTENCE_BOUNDARY.finditer(text):
+        if "\n" not in m.group(0) and text[m.start() - 1] == "." and ends_with_abbreviation(text[start:m.start() - 1]):
+            continue  # "canary vs. blue-green" goes on
+        end = m.start() + len(m.group(0).rstrip())
+        if text[start:end].strip():
+            spans.append((start, end, True))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text), False))
+    return spans
+
+
+def split_sentences(text: str, final: bool = True) -> list[str]:
+    """Sentences and lines of ``text`` (abbreviations such as "e.g." and "vs." end none).  Unless
+    ``final``, a last sentence that no boundary follows yet is left out."""
+    return [text[a:b].strip() for a, b, complete in sentence_spans(text) if final or complete]
 
 
 # words that say what kind of answer is wanted, not what it is about

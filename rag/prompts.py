@@ -10,8 +10,9 @@ import re
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.lexical import tokenize
-from rag.types import Hit
+from ingest.markdown import strip_inline
+from rag.lexical import split_sentences, tokenize
+from rag.types import Block, Hit
 
 # Chosen by A/B runs on 12 golden items: telling the 1.5B model it
 # may refuse made it refuse a third of answerable questions; "answer that part" plus "only if
@@ -29,7 +30,7 @@ SYSTEM = (
 # 1.5B model had refused, this prefill answered every one (an extra instruction in the question did not).
 REFUSAL = "My notes don't cover that."
 REFUSAL_OPENING = "my notes don't cover"
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_REFUSAL_ANYWHERE = re.compile(r"\bnotes (?:don't|do not) cover\b")
 RETRY_PREFILL = "According to my notes,"
 
 HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
@@ -43,7 +44,7 @@ def _lines(text: str) -> list[str]:
     """Bullets and sentences of a chunk, without markdown emphasis or blank lines."""
     out = []
     for raw in text.splitlines():
-        line = re.sub(r"\*\*|__|`", "", raw).strip()
+        line = strip_inline(raw).strip()
         line = re.sub(r"^>\s*", "", line)
         if not line or set(line) <= set("-*|: "):
             continue
@@ -87,34 +88,40 @@ def block_title(hit: Hit) -> str:
     return re.sub(r"^\d+\.\s*", "", title)
 
 
-def build_blocks(hits: list[Hit], query: str, token_budget: int) -> list[tuple[int, Hit, str]]:
+def build_blocks(hits: list[Hit], query: str, token_budget: int) -> list[Block]:
     """Number the hits 1..n and give each a compressed text; better-ranked blocks get more room."""
     if not hits:
         return []
     words = int(token_budget * WORDS_PER_TOKEN)
     shares = [1.0 / (1 + 0.35 * i) for i in range(len(hits))]
     total = sum(shares)
-    blocks = []
-    for i, hit in enumerate(hits, start=1):
-        budget = max(25, int(words * shares[i - 1] / total))
-        hit.n = i
-        blocks.append((i, hit, compress(hit.section_text, query, budget)))
-    return blocks
+    return [Block(i, hit, compress(hit.section_text, query, max(25, int(words * shares[i - 1] / total))))
+            for i, hit in enumerate(hits, start=1)]
 
 
-def format_notes(blocks: list[tuple[int, Hit, str]]) -> str:
-    return "\n\n".join(f"[{n}] {block_title(hit)}\n{text}" for n, hit, text in blocks)
+def format_notes(blocks: list[Block]) -> str:
+    return "\n\n".join(f"[{b.n}] {block_title(b.hit)}\n{b.text}" for b in blocks)
 
 
-def prompt_inputs(question: str, blocks: list[tuple[int, Hit, str]], history: list[str] | None) -> dict:
+def prompt_inputs(question: str, blocks: list[Block], history: list[str] | None) -> dict:
     earlier = f"Earlier question: {history[-1].strip()}\n" if history else ""
     return {"notes": format_notes(blocks), "earlier": earlier, "question": question.strip()}
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("\u2019", "'"))
+
+
+def is_refusal(text: str) -> bool:
+    """Does ``text`` say (anywhere) that the notes do not cover the question?  The one test for
+    the refusal sentence, used by the chain's retry, the judges and the evals."""
+    return bool(_REFUSAL_ANYWHERE.search(_normal(text)))
 
 
 def opening_kind(text: str) -> str:
     """Classify the start of a streamed answer: ``"refusal"`` if it opens with the refusal
     sentence, ``"undecided"`` while it could still become one, else ``"answer"``."""
-    head = re.sub(r"\s+", " ", text.lstrip().lower().replace("\u2019", "'"))
+    head = _normal(text.lstrip())
     openings = (REFUSAL_OPENING, REFUSAL_OPENING.replace("don't", "do not"))
     if head.startswith(openings):
         return "refusal"
@@ -126,9 +133,7 @@ def opening_kind(text: str) -> str:
 def checkable_sentences(text: str, final: bool = False) -> list[str]:
     """Complete sentences and lines of streamed text with at least three content words.  Unless
     ``final``, the last part may still grow, so it counts only once a boundary follows it."""
-    parts = _SENTENCE_END.split(text)
-    done = parts if final else parts[:-1]
-    return [p for p in done if len(tokenize(p)) >= 3]
+    return [p for p in split_sentences(text, final=final) if len(tokenize(p)) >= 3]
 
 
 def not_covered_message(nearest_topics: list[str]) -> str:

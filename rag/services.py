@@ -1,13 +1,24 @@
-"""Wires the adapters chosen by the settings.  Tests hand in fakes through the keyword arguments."""
+"""The composition of one process: each outside dependency from its factory, each component
+given its settings section.  Built once at the entry point; tests hand in fakes through the
+keyword arguments (``build_services(settings, embeddings=..., chat_model=...)``)."""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag.settings import Settings
+from core.settings import Settings
+from ingest.index import IngestReport, NoteIndex, Progress
+from ingest.models import QuestionItem
+
+if TYPE_CHECKING:
+    from rag.chain import AnswerChain
+    from rag.interview.scheduler import ProgressStore
+    from rag.interview.session import Interview
+    from rag.retriever import HybridRetriever
 
 
 class Services:
@@ -21,24 +32,23 @@ class Services:
     def embeddings(self) -> Embeddings:
         if self._embeddings is not None:
             return self._embeddings
-        from rag.embeddings import MiniLMEmbeddings
+        from rag.embeddings import make_embeddings
 
-        return MiniLMEmbeddings()
-
-    def open_store(self, embeddings: Embeddings | None = None):
-        from rag.vectorstore import make_vector_store
-
-        return make_vector_store(self.settings, embeddings or self.embeddings)
+        return make_embeddings()
 
     @cached_property
-    def store(self):
-        return self.open_store()
+    def index(self) -> NoteIndex:
+        return NoteIndex(self.settings.paths, self.settings.chunking, self.embeddings)
 
     @cached_property
-    def retriever(self):
+    def retriever(self) -> HybridRetriever:
         from rag.retriever import HybridRetriever
 
-        return HybridRetriever(settings=self.settings, embeddings=self.embeddings, store=self.store)
+        return HybridRetriever(settings=self.settings.retrieval, embeddings=self.embeddings, index=self.index)
+
+    @property
+    def chat_model_loaded(self) -> bool:
+        return "chat_model" in self.__dict__
 
     @cached_property
     def chat_model(self) -> BaseChatModel:
@@ -46,39 +56,42 @@ class Services:
             return self._chat_model
         from rag.llm import make_chat_model
 
-        return make_chat_model(self.settings)
+        return make_chat_model(self.settings.chat, self.settings.paths.model_cache_dir)
 
     @cached_property
-    def chain(self):
+    def chain(self) -> AnswerChain:
         from rag.chain import AnswerChain
 
-        return AnswerChain(self.settings, self.retriever, self.chat_model)
+        return AnswerChain(self.settings.answer, self.retriever, self.chat_model)
 
     @cached_property
-    def progress_store(self):
+    def progress_store(self) -> ProgressStore:
         from rag.interview.scheduler import ProgressStore
 
-        return ProgressStore(self.settings.progress_db)
+        return ProgressStore(self.settings.paths.progress_db)
 
-    def question_bank(self):
-        from ingest.indexer import read_questions
+    @property
+    def subject(self) -> str:
+        """What the notes are about: the ``subject`` setting, else guessed from the index."""
+        from rag.subject import guess_subject, top_headings
 
-        return read_questions(self.settings)
+        return self.settings.answer.subject or guess_subject(top_headings(self.question_bank()))
 
-    def new_interview(self, *, topics: list[str] | None = None, count: int = 5, weak: bool = False, rng=None):
+    def question_bank(self) -> list[QuestionItem]:
+        return self.index.questions()
+
+    def new_interview(self, *, topics: list[str] | None = None, count: int = 5, weak: bool = False,
+                      rng=None) -> Interview:
         """Plan a session from the question bank (due cards first) and return an ``Interview``."""
         from rag.interview.scheduler import plan_session
         from rag.interview.session import Interview
 
         plan = plan_session(self.question_bank(), self.progress_store, count, topics=topics or None, weak=weak, rng=rng)
         return Interview(plan=plan, store=self.progress_store, retriever=self.retriever, llm=self.chat_model,
-                         embeddings=self.embeddings, settings=self.settings, mode="weak" if weak else "topics")
+                         embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics")
 
-    def ingest(self, progress=None):
-        from ingest.indexer import run_ingest
-
-        report = run_ingest(self.settings, self.embeddings, self.open_store, progress=progress)
-        return report
+    def ingest(self, progress: Progress | None = None) -> IngestReport:
+        return self.index.build(progress=progress)
 
 
 def build_services(settings: Settings, **fakes) -> Services:

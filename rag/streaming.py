@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from rag.lexical import ends_with_abbreviation
+from rag.lexical import sentence_spans
 
 
 def text_deltas(chunks: Iterable, usage: dict | None = None) -> Iterator[str]:
@@ -24,24 +24,21 @@ def text_deltas(chunks: Iterable, usage: dict | None = None) -> Iterator[str]:
             yield chunk.content
 
 
-# A unit ends at a newline, or at . ! ? (and any citation markers right after it) followed by space.
-_UNIT_END = re.compile(r"\n+|(?<=[.!?])(?:\s*\[\d+(?:\s*,\s*\d+)*\])*[ \t]+")
 _WORD = re.compile(r"\w")
 
 
 def unit_end(text: str, max_units: int) -> int | None:
-    """Where ``text`` must be cut so it keeps ``max_units`` sentences or lines: the end of the
-    last unit kept, once that unit is complete and more text may follow; else None.  Lines
-    without a word (a lone "-", a blank) are not counted."""
-    count, start = 0, 0
-    for m in _UNIT_END.finditer(text):
-        if "\n" not in m.group(0) and text[m.start() - 1] == "." and ends_with_abbreviation(text[:m.start() - 1]):
-            continue  # "canary vs. blue-green" goes on
-        if _WORD.search(text[start:m.start()]):
+    """Where ``text`` must be cut so it keeps ``max_units`` sentences or lines (``rag.lexical``'s
+    rule): the end of the last unit kept, once that unit is complete and more text may follow;
+    else None.  Lines without a word (a lone "-", a blank) are not counted."""
+    count = 0
+    for start, end, complete in sentence_spans(text):
+        if not complete:
+            return None
+        if _WORD.search(text[start:end]):
             count += 1
             if count == max_units:
-                return m.start() + len(m.group(0).rstrip())
-        start = m.end()
+                return end
     return None
 
 

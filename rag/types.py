@@ -1,4 +1,4 @@
-"""Retrieval results, shared by the chain, the CLI, the UI and the evals."""
+"""Retrieval results and context blocks, shared by the chain, the interviewer, the evals and the interfaces."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ class Hit:
     chunk: Chunk
     score: float  # fused (reciprocal rank) score
     vector_score: float = 0.0  # cosine similarity of the best query to this chunk (0 if not a vector hit)
-    n: int | None = None  # citation number once used as a context block
     parts: list[Chunk] = field(default_factory=list)  # other retrieved parts of the same section
 
     @property
@@ -34,9 +33,27 @@ class Hit:
             "vector_score": round(self.vector_score, 4),
             "chunk_id": self.chunk.chunk_id,
         }
-        if self.n is not None:
-            d = {"n": self.n, **d}
         return d
+
+
+@dataclass(frozen=True)
+class Block:
+    """A hit given to the chat model as context block ``[n]``, with the (compressed) text it got."""
+
+    n: int
+    hit: Hit
+    text: str
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.hit.chunk
+
+    @property
+    def vector_score(self) -> float:
+        return self.hit.vector_score
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, **self.hit.to_dict()}
 
 
 @dataclass

@@ -17,9 +17,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from core.env import set_offline_defaults
+
+set_offline_defaults()  # the test session is an entry point too
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -96,7 +96,7 @@ def small_corpus(tmp_path) -> Path:
 def fake_services(tmp_path, small_corpus, fake_embeddings):
     """Services over the small corpus with fake embeddings and a canned chat model, already indexed."""
     from rag.services import build_services
-    from rag.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05)
     services = build_services(settings, embeddings=fake_embeddings,
@@ -110,7 +110,7 @@ def real_services(tmp_path_factory):
     """The real MiniLM model and a real Chroma store over the real corpus (chat model: the real
     default, loaded only if a test touches ``services.chat_model``)."""
     from rag.services import build_services
-    from rag.settings import Settings
+    from core.settings import Settings
 
     data = tmp_path_factory.mktemp("real-data")
     settings = Settings(corpus_dir=ROOT / "corpus", data_dir=data, seed=1)  # repeatable model output
@@ -172,11 +172,11 @@ def make_corpus(folder: Path, names=CORPUS_FILES) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ui_services(tmp_path_factory):
     """Services on a two-note corpus with fake embeddings and the canned chat model, ingested."""
     from rag.services import build_services
-    from rag.settings import Settings
+    from core.settings import Settings
 
     base = tmp_path_factory.mktemp("ui-app")
     settings = Settings(corpus_dir=make_corpus(base / "corpus"), data_dir=base / "data", min_relevance=0.05,
@@ -186,7 +186,7 @@ def ui_services(tmp_path_factory):
     return services
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def running_app(ui_services):
     """The app served on a free local port; yields its URL and closes it afterwards."""
     from ui.app import build_app, launch

@@ -7,23 +7,21 @@ arguments to ``launch`` win), so ``demo.queue(...).launch(server_name=..., ...)`
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
 
-import gradio as gr  # noqa: E402
-
-from ui import render  # noqa: E402
-from ui.ask_tab import build_ask_tab  # noqa: E402
-from ui.common import FREE, guarded, model_label  # noqa: E402
-from ui.interview_tab import build_interview_tab  # noqa: E402
-from ui.notes_tab import build_notes_tab  # noqa: E402
-from ui.progress_tab import build_progress_tab  # noqa: E402
+from core.errors import CoachError
+from core.settings import Settings
+from ui import render
+from ui.ask_tab import build_ask_tab
+from ui.common import FREE, guarded, model_label
+from ui.interview_tab import build_interview_tab
+from ui.notes_tab import build_notes_tab
+from ui.progress_tab import build_progress_tab
 
 TITLE = "Interview Coach"
-SUBTITLE = "Mock interviews and answers from your own MLOps notes \u2014 private, offline."
 CSS_PATH = Path(__file__).with_name("style.css")
 _SYSTEM_FONTS = ["Inter", "ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto",
                  "Helvetica Neue", "Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"]
@@ -58,14 +56,19 @@ def _read_css() -> str:
         return ""
 
 
-def launch_kwargs(settings) -> dict:
+def subtitle(subject: str) -> str:
+    notes = f"your own {subject} notes" if subject else "your own notes"
+    return f"Mock interviews and answers from {notes} \u2014 private, offline."
+
+
+def launch_kwargs(settings: Settings) -> dict:
     """Keyword arguments for ``Blocks.launch`` that the look and the limits need."""
     return {
         "theme": make_theme(),
         "css": _read_css(),
         "footer_links": ["settings"],
         # Gradio refuses bigger uploads outright; within this, ui.uploads explains its own limit.
-        "max_file_size": max(4 * settings.upload_max_bytes, 10_000_000),
+        "max_file_size": max(4 * settings.ui.upload_max_bytes, 10_000_000),
     }
 
 
@@ -80,16 +83,16 @@ class CoachBlocks(gr.Blocks):
         return super().launch(*args, **kwargs)
 
 
-def launch(demo: gr.Blocks, settings, **kwargs):
+def launch(demo: gr.Blocks, settings: Settings, **kwargs):
     """Queue and launch the way the CLI does (one generation at a time)."""
-    opts = {"server_name": settings.host, "server_port": settings.port, "show_error": False,
+    opts = {"server_name": settings.ui.host, "server_port": settings.ui.port, "show_error": False,
             **launch_kwargs(settings), **kwargs}
     return demo.queue(default_concurrency_limit=1).launch(**opts)
 
 
-def _header_html() -> str:
+def _header_html(subject: str) -> str:
     return (f'<div class="brand"><div class="brand-mark">IC</div><div><div class="brand-name">{TITLE}</div>'
-            f'<div class="brand-sub">{render.esc(SUBTITLE)}</div></div></div>')
+            f'<div class="brand-sub">{render.esc(subtitle(subject))}</div></div></div>')
 
 
 def warm_up(services) -> threading.Thread:
@@ -98,23 +101,21 @@ def warm_up(services) -> threading.Thread:
     def run() -> None:
         try:
             services.retriever.search("warm up", [])
-        except Exception:  # no index yet, or no model: the first real request will say so
+        except CoachError:  # no index yet: the first real request will say so
             pass
     thread = threading.Thread(target=run, name="coach-warm-up", daemon=True)
     thread.start()
     return thread
 
 
-def build_app(settings, services, warm: bool = True) -> gr.Blocks:
-    from ingest.indexer import read_index_meta
-
+def build_app(settings: Settings, services, warm: bool = True) -> gr.Blocks:
     def status_now() -> str:
-        return render.status_html(read_index_meta(settings), model_label(settings))
+        return render.status_html(services.index.meta(), model_label(settings.chat))
 
     with CoachBlocks(title=TITLE, analytics_enabled=False) as demo:
         demo._launch_defaults = launch_kwargs(settings)
         with gr.Row(elem_id="header", equal_height=True):
-            gr.HTML(_header_html(), padding=False, elem_id="brand")
+            gr.HTML(_header_html(services.subject), padding=False, elem_id="brand")
             status = gr.HTML(status_now(), padding=False, elem_id="status")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Ask", id="ask", elem_id="tab-ask"):

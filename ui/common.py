@@ -10,6 +10,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from core.errors import CoachError, IndexNotBuilt
+from core.settings import ChatSettings
+
 log = logging.getLogger("coach.ui")
 
 # Handlers that use the models or write the index share one slot: one CPU, one model.
@@ -18,29 +21,11 @@ MODEL_GROUP = {"concurrency_id": "coach-model", "concurrency_limit": 1}
 FREE = {"concurrency_limit": None}
 
 
-def known_errors() -> tuple[type[BaseException], ...]:
-    from ingest.discover import CorpusError
-    from rag.llm import EndpointError, ModelFilesError
-    from rag.retriever import IndexNotBuilt
-    from ui.uploads import UploadError
-
-    errors: list[type[BaseException]] = [CorpusError, IndexNotBuilt, ModelFilesError, EndpointError, UploadError]
-    try:
-        from rag.llm.xllama import XLlamaError
-
-        errors.append(XLlamaError)
-    except Exception:  # pragma: no cover - xllamacpp missing: the error cannot happen either
-        pass
-    return tuple(errors)
-
-
 def friendly_message(exc: BaseException) -> str:
     """One sentence for the user; unexpected errors are logged with their traceback."""
-    from rag.retriever import IndexNotBuilt
-
     if isinstance(exc, IndexNotBuilt):
         return "Your notes are not indexed yet: open the Notes tab and press Re-index."
-    if isinstance(exc, known_errors()):
+    if isinstance(exc, CoachError):
         return str(exc) or exc.__class__.__name__
     log.exception("unexpected error in the UI", exc_info=exc)
     return f"Something went wrong ({exc.__class__.__name__}). The details are in the terminal running the app."
@@ -71,7 +56,7 @@ def guarded(fn):
     return wrapper
 
 
-def model_label(settings) -> str:
+def model_label(settings: ChatSettings) -> str:
     if settings.llm_provider == "openai":
         return settings.openai_model
     if settings.model_path:

@@ -48,11 +48,9 @@ def make_handlers(services):
     settings = services.settings
 
     def view():
-        from ingest.indexer import read_index_meta
-
-        meta = read_index_meta(settings)
-        return (notes_summary(meta, settings.corpus_dir), files_frame(meta),
-                render.status_html(meta, model_label(settings)))
+        meta = services.index.meta()
+        return (notes_summary(meta, settings.paths.corpus_dir), files_frame(meta),
+                render.status_html(meta, model_label(settings.chat)))
 
     @guarded
     def notes():
@@ -74,7 +72,7 @@ def make_handlers(services):
         if not paths:
             return ("", *view(), None)
         items = [(Path(p).name, Path(p)) for p in paths]
-        result = save_uploads(items, settings.corpus_dir, settings.upload_max_bytes)
+        result = save_uploads(items, services.index.add_note, settings.ui.upload_max_bytes)
         lines = [result.message()]
         if result.rejected:
             gr.Warning(f"{len(result.rejected)} file(s) rejected: see the message under the upload box.")
@@ -90,7 +88,7 @@ def make_handlers(services):
 def build_notes_tab(services, status):
     """Build the tab; returns (refresh function, outputs) for the tab's select event."""
     notes, reindex, upload, _ = make_handlers(services)
-    limit = human_bytes(services.settings.upload_max_bytes)
+    limit = human_bytes(services.settings.ui.upload_max_bytes)
     summary = gr.Markdown(elem_id="notes-summary")
     with gr.Row(equal_height=False, elem_classes="tab-row"):
         with gr.Column(scale=3, min_width=420):

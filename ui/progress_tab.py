@@ -11,9 +11,9 @@ import gradio as gr
 import pandas as pd
 
 from ui import render
+from rag.interview.bands import WEAK_BELOW, band
 from ui.common import FREE, guarded
 
-WEAK_BELOW = 60
 
 
 def mastery_frame(store) -> pd.DataFrame:
@@ -32,8 +32,7 @@ def mastery_figure(df: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     d = df.sort_values("Score", ascending=False).tail(14)  # the 14 weakest, weakest on top
-    colors = ["#16a34a" if s >= 85 else "#0d9488" if s >= WEAK_BELOW else "#f59e0b" if s >= 40 else "#ef4444"
-              for s in d["Score"]]
+    colors = [band(s).color for s in d["Score"]]
     fig, ax = plt.subplots(figsize=(6.4, 0.36 * max(len(d), 2) + 0.9), dpi=110)
     labels = [render.clip(t, 34) for t in d["Topic"]]
     ax.barh(labels, d["Score"], color=colors, height=0.62)

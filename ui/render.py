@@ -9,6 +9,9 @@ import re
 from datetime import datetime, timezone
 from html import escape
 
+from ingest.markdown import plain_lines
+from rag.interview.bands import BANDS, FAILED_VERDICTS, band
+
 SEP = " > "
 _CITE = re.compile(r"(?<![\[\w])\[(\d{1,2})\](?!\()")
 
@@ -18,10 +21,8 @@ def esc(text) -> str:
 
 
 def plain(text: str) -> str:
-    """Note markdown reduced to readable plain text for a snippet."""
-    text = re.sub(r"\*+|__|`|(?<!\w)_(?=\w)|(?<=\w)_(?!\w)", "", text or "")
-    text = re.sub(r"^\s*(?:>\s*|#{1,6}\s+)", "", text, flags=re.M)
-    text = re.sub(r"^\s*[-*+]\s+", "\u2022 ", text, flags=re.M)
+    """Note markdown reduced to readable plain text for a snippet, bullets as \u2022."""
+    text = "\n".join(plain_lines(text or "", bullet="\u2022 ", keep_numbers=True))
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
@@ -164,17 +165,15 @@ def clean_question(text: str) -> str:
 
 
 def verdict_class(score: int, verdict: str = "") -> str:
-    if verdict in ("off-topic", "no answer", "too short"):
-        return "bad"
-    return "great" if score >= 85 else "good" if score >= 60 else "fair" if score >= 40 else "bad"
+    return BANDS[-1].css if verdict in FAILED_VERDICTS else band(score).css
 
 
 def scorecard_placeholder(text: str = "", guide: bool = True) -> str:
     text = text or "Start an interview: each answer is scored here against the key points of your notes."
     how = ('<div class="panel-empty-title tips">How it works</div><ul class="tips">'
            "<li>Each answer gets a score from 0 to 100 for the key points of your notes it covers: "
-           '<span class="band great">85+ strong</span> <span class="band good">60+ good</span> '
-           '<span class="band fair">40+ partial</span> <span class="band bad">weak</span></li>'
+           + " ".join(f'<span class="band {b.css}">{f"{b.floor}+ " if b.floor else ""}{b.verdict}</span>' for b in BANDS)
+           + "</li>"
            "<li>Then the interviewer gives feedback and asks a follow-up, which is scored too.</li>"
            "<li>Stuck? Type or press <b>hint</b>, <b>skip</b>, <b>show answer</b> or <b>end</b>.</li>"
            "<li>Weak answers come back sooner (spaced repetition): see the <b>Progress</b> tab.</li></ul>"

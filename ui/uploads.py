@@ -4,26 +4,24 @@ A file is accepted when its name ends in .md/.markdown/.txt, it is not larger th
 and its bytes are text (UTF-8, else UTF-16 with a BOM, else UTF-8 with replacement characters
 when only a few bytes are invalid) rather than binary.  The name is reduced to its last path
 component and to the characters ``[A-Za-z0-9._-]``; hidden names are refused.  Files are only
-ever created (never overwritten) and only directly inside the corpus folder.
+ever created (never overwritten) and only directly inside the corpus folder (``ingest.discover.write_note``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
+
+from core.errors import UploadError
 
 ALLOWED_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_NAME_CHARS = 100
 MAX_FILES = 50  # per upload
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-class UploadError(ValueError):
-    """A file that cannot be accepted; ``str(err)`` says why, in words for the user."""
 
 
 @dataclass
@@ -119,47 +117,11 @@ def validate_upload(original: str, data: bytes | Path, max_bytes: int) -> tuple[
     return name, decode_text(data)
 
 
-def _inside(folder: Path, path: Path) -> bool:
-    """``path`` is a direct child of ``folder`` (the file itself is not resolved: it may be a symlink,
-    which ``os.open(O_CREAT | O_EXCL)`` refuses to follow)."""
-    return path.parent.resolve() == folder and path.name not in ("", ".", "..")
-
-
-def write_note(corpus_dir: Path, name: str, text: str) -> tuple[str, bool]:
-    """Create ``name`` (or name-2, name-3, … when taken) directly inside ``corpus_dir``.
-
-    Returns (written name, True), or (existing name, False) when a file of that name already
-    holds exactly this text.  Never overwrites, never follows a symlink, never leaves the folder."""
-    folder = Path(corpus_dir).resolve()
-    if not folder.is_dir():
-        raise UploadError(f"the notes folder {folder} does not exist.")
-    if "/" in name or "\\" in name or name.startswith(".") or name in ("", ".", ".."):
-        raise UploadError("unsafe file name.")
-    payload = text.encode("utf-8")
-    stem, _, ext = name.rpartition(".")
-    for i in range(1, 1000):
-        candidate = name if i == 1 else f"{stem}-{i}.{ext}"
-        path = folder / candidate
-        if not _inside(folder, path):
-            raise UploadError("unsafe file name.")
-        if path.is_file() and not path.is_symlink():
-            try:
-                if path.read_bytes() == payload:
-                    return candidate, False
-            except OSError:
-                pass
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        return candidate, True
-    raise UploadError("too many files with that name already.")
-
-
-def save_uploads(files: list[tuple[str, bytes | Path]], corpus_dir: Path, max_bytes: int) -> UploadResult:
-    """Validate and write each (original name, bytes or temp path); collect what was saved or rejected."""
+def save_uploads(files: list[tuple[str, bytes | Path]], write: Callable[[str, str], tuple[str, bool]],
+                 max_bytes: int) -> UploadResult:
+    """Validate each (original name, bytes or temp path) and hand it to ``write(name, text)``
+    (the index's ``add_note``: returns the written name and whether it is new); collect what was
+    saved or rejected."""
     result = UploadResult()
     if len(files) > MAX_FILES:
         result.rejected.append((f"{len(files)} files", f"at most {MAX_FILES} files can be added at once."))
@@ -168,7 +130,7 @@ def save_uploads(files: list[tuple[str, bytes | Path]], corpus_dir: Path, max_by
         shown = display_name(original)
         try:
             name, text = validate_upload(original, data, max_bytes)
-            written, new = write_note(corpus_dir, name, text)
+            written, new = write(name, text)
         except UploadError as e:
             result.rejected.append((shown, str(e)))
             continue

@@ -13,7 +13,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag.lexical import split_sentences, tokenize
 
 SYSTEM = (
-    "You are a friendly, demanding MLOps interviewer talking to the candidate: address them as you. "
+    "You are a friendly, demanding {subject}interviewer talking to the candidate: address them as you. "
     "Base everything on the numbered notes only."
 )
 HUMAN = (
@@ -77,12 +77,12 @@ def missed_point_question(point: str) -> str:
 
 
 def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, score: str = "",
-                    max_answer_words: int = 90) -> dict:
+                    max_answer_words: int = 90, subject: str = "") -> dict:
     """The prompt's fields.  ``score`` ("0/100, off-topic") keeps the feedback in line with the
     grade already shown: without it the model praised answers graded off-topic."""
     words = answer.split()
     short = " ".join(words[:max_answer_words]) + (" …" if len(words) > max_answer_words else "")
-    return {"notes": notes, "question": question, "answer": short or "(no answer)", "score": score or "not given",
+    return {"subject": f"{subject} " if subject else "", "notes": notes, "question": question, "answer": short or "(no answer)", "score": score or "not given",
             "missing": "; ".join(missing[:4]) if missing else "none"}
 
 

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from fsrs import Rating
 
+from rag.interview.bands import band
 from rag.lexical import content_words, split_sentences, words
+from rag.vectors import embed_unit, unit_rows
 
 
 @dataclass
@@ -121,22 +123,6 @@ def segment_answer(answer: str, max_segments: int = DEFAULT.max_segments) -> lis
     return uniq[:max_segments] or [" ".join(answer.split()[:_MAX_SEG_WORDS])]
 
 
-def _unit_rows(vectors) -> np.ndarray:
-    m = np.asarray(vectors, dtype=np.float32)
-    n = np.linalg.norm(m, axis=1, keepdims=True)
-    return m / np.where(n == 0, 1.0, n)
-
-
-def _embed(embeddings, texts: list[str]) -> np.ndarray:
-    """All texts in one call.  With a sentence-transformers model underneath (MiniLMEmbeddings)
-    encode in small length-sorted batches: a batch is padded to its longest text."""
-    model = getattr(embeddings, "model", None)
-    if hasattr(model, "get_sentence_embedding_dimension"):  # a SentenceTransformer
-        return _unit_rows(model.encode(texts, batch_size=8, normalize_embeddings=True,
-                                       convert_to_numpy=True, show_progress_bar=False))
-    return _unit_rows(embeddings.embed_documents(texts))
-
-
 def _point_sims(m: np.ndarray, pp: np.ndarray, rivalry: float) -> np.ndarray:
     """Best similarity of each point (row) over the segments (columns).
 
@@ -182,7 +168,7 @@ def _short(text: str, n: int = 70) -> str:
 
 
 def _verdict(score: int) -> str:
-    return "strong" if score >= 85 else "good" if score >= 60 else "partial" if score >= 40 else "weak"
+    return band(score).verdict
 
 
 def grade_answer(
@@ -201,11 +187,11 @@ def grade_answer(
         return Grade(0, results, "no answer", empty=True,
                      message="No answer given \u2014 here is what a full answer covers.")
     segs = segment_answer(text, c.max_segments)
-    vecs = _embed(embeddings, [*points, question, *segs])
+    vecs = embed_unit(embeddings, [*points, question, *segs])
     n = len(points)
     pv, qv, sv = vecs[:n], vecs[n], vecs[n + 1 :]
     sims = _point_sims(pv @ sv.T, pv @ pv.T, c.rivalry) if n else np.zeros(0)
-    rv = _unit_rows(pv.mean(axis=0, keepdims=True))[0] if n else qv  # the reference as a whole
+    rv = unit_rows(pv.mean(axis=0, keepdims=True))[0] if n else qv  # the reference as a whole
     relevance = float(max((sv @ qv).max(), (sv @ rv).max()))
     answer_words = set(content_words(text))
     lex = np.array([_recall(w, answer_words) for w in _word_weights(points, question)])
@@ -243,11 +229,5 @@ def grade_answer(
 
 
 def score_to_rating(score: int | float) -> Rating:
-    """Map a 0-100 grade to an FSRS rating: Again < 40 <= Hard < 60 <= Good < 85 <= Easy."""
-    if score < 40:
-        return Rating.Again
-    if score < 60:
-        return Rating.Hard
-    if score < 85:
-        return Rating.Good
-    return Rating.Easy
+    """Map a 0-100 grade to an FSRS rating by its band: Again < 40 <= Hard < 60 <= Good < 85 <= Easy."""
+    return Rating[band(score).rating]

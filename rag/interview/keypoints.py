@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest.markdown import code_lines, strip_inline
 from rag.lexical import content_words, split_sentences, words
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _RULE = re.compile(r"^\s*([-*_]\s*){3,}$")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.*)$")
 _BULLET = re.compile(r"^(?:[-*+\u2022]|\d{1,2}[.)])\s+")
@@ -26,10 +26,8 @@ _COLLAPSE_CHARS = 300  # a collapsed group longer than this keeps only its items
 
 
 def _clean(text: str) -> str:
-    """Strip inline markdown: bold/italic markers, backticks, math dollars, stray quotes."""
-    text = re.sub(r"\*\*|__|`|\$", "", text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)", r"\1", text)
-    text = text.replace("*", " ")
+    """Strip inline markdown (bold/italic markers, backticks, links), math dollars, stray quotes."""
+    text = strip_inline(text).replace("$", "").replace("*", " ")
     text = re.sub(r"\s+", " ", text).strip()
     return text.strip("\"\u201c\u201d ").strip()
 
@@ -94,14 +92,12 @@ def _table_row(cells: list[str], header: list[str] | None) -> str:
 def _parse(reference: str) -> list[_Group]:
     groups: list[_Group] = []
     current: _Group | None = None
-    in_code = False
     header: list[str] | None = None
-    for raw in reference.splitlines():
-        if _FENCE.match(raw):
-            in_code = not in_code
-            continue
+    lines = reference.splitlines()
+    code = code_lines("\n".join(lines))
+    for no, raw in enumerate(lines):
         line = raw.strip()
-        if in_code or not line:
+        if no in code or not line:
             continue
         if _RULE.match(line):
             current = None

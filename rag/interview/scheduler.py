@@ -27,9 +27,9 @@ from typing import NamedTuple
 from fsrs import Card, Rating, Scheduler
 
 from ingest.models import QuestionItem
+from rag.interview.bands import WEAK_BELOW  # a topic whose mean recent score is under this is "weak"
 from rag.interview.grading import score_to_rating
 
-WEAK_BELOW = 60  # a topic whose mean recent score is under this is "weak"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cards (

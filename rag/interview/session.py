@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ingest.models import QuestionItem
 from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, grounded_followup,
                                    missed_point_question)
+from rag.interview.bands import WEAK_BELOW
 from rag.interview.grading import Grade, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
@@ -27,6 +28,7 @@ class Turn:
     points: list[str]
     sources: list[str]  # citation (heading path) of each point
     followup: bool = False
+    origin: str = "plan"  # "plan" (from the question bank), "model" (the chat model's follow-up) or "fallback"
     revealed: int = 0  # hints given
     grade: Grade | None = None
 
@@ -84,10 +86,10 @@ def parse_command(text: str) -> str | None:
 
 
 class Interview:
-    def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, settings,
+    def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, subject: str = "",
                  mode: str = "topics", session_id: str | None = None) -> None:
         self.plan, self.store, self.retriever, self.llm = plan, store, retriever, llm
-        self.embeddings, self.settings, self.mode = embeddings, settings, mode
+        self.embeddings, self.subject, self.mode = embeddings, subject, mode
         self.session_id = session_id or uuid.uuid4().hex[:12]
         self.index = -1
         self.turn: Turn | None = None
@@ -202,7 +204,7 @@ class Interview:
         notes = format_notes(build_blocks(hits, query, token_budget=220))
         splitter = FeedbackSplitter()
         score = f"{grade.score}/100, {grade.verdict}" if grade.verdict else f"{grade.score}/100"
-        inputs = feedback_inputs(turn.question, answer, missing, notes, score=score)
+        inputs = feedback_inputs(turn.question, answer, missing, notes, score=score, subject=self.subject)
         for delta in text_deltas(self.generate.stream(inputs)):
             out = splitter.feed(delta)
             if out:
@@ -210,14 +212,14 @@ class Interview:
         rest = splitter.finish()
         if rest:
             yield Feedback(rest)
-        question = splitter.followup
+        question, origin = splitter.followup, "model"
         if not grounded_followup(question, " ".join([notes, turn.question, *missing])):
-            question = missed_point_question(missing[0]) if missing else ""
+            question, origin = (missed_point_question(missing[0]) if missing else ""), "fallback"
         if not question:
             yield from self._next()
             return
         points, sources = self._points_from_notes(question, history=[turn.question])
-        self.turn = Turn(turn.item, question, points, sources, followup=True)
+        self.turn = Turn(turn.item, question, points, sources, followup=True, origin=origin)
         yield Ask(question, self.turn, self.index + 1, len(self.plan))
 
     # --- the end ------------------------------------------------------------------------------
@@ -231,7 +233,7 @@ class Interview:
             by_topic.setdefault(item.topic, []).append(score)
         rows = sorted(({"topic": t, "answered": len(s), "mean": sum(s) / len(s)} for t, s in by_topic.items()),
                       key=lambda r: r["mean"])
-        weakest = [r["topic"] for r in rows if r["mean"] < 60][:3]
+        weakest = [r["topic"] for r in rows if r["mean"] < WEAK_BELOW][:3]
         due = []
         for item, _ in self.results:
             when = self.store.card_due(item.qid)

@@ -5,26 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.llm.model_files import ModelFilesError, Progress, ensure_model
+from core.errors import ModelFilesError
+from rag.llm.model_files import Progress, ensure_model
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from rag.settings import Settings
+    from core.settings import ChatSettings
 
 
-def resolve_model_path(settings: Settings, progress: Progress | None = None) -> Path:
-    """``settings.model_path`` if given (must exist), else the embedded model assembled into the cache."""
+def resolve_model_path(settings: ChatSettings, cache_dir: Path, progress: Progress | None = None) -> Path:
+    """``settings.model_path`` if given (must exist), else the embedded model assembled into ``cache_dir``."""
     if settings.model_path is not None:
         path = Path(settings.model_path).expanduser()
         if not path.is_file():
             raise ModelFilesError(f"The model file {path} (COACH_MODEL_PATH) does not exist.")
         return path
-    return ensure_model(settings.local_model, settings.model_cache_dir, progress=progress)
+    return ensure_model(settings.local_model, cache_dir, progress=progress)
 
 
 def make_chat_model(
-    settings: Settings,
+    settings: ChatSettings,
+    cache_dir: Path,
     *,
     preload: bool = True,
     progress: Progress | None = None,
@@ -37,7 +39,7 @@ def make_chat_model(
       per process) so a broken file fails at startup rather than at the first question.
     * ``openai``: check that the endpoint answers (3 s), then return a ``ChatOpenAI``.
 
-    Raises ``ModelFilesError`` / ``EndpointError`` / ``XLlamaError`` with a sentence for the user.
+    Raises ``ModelFilesError`` / ``EndpointError`` / ``ChatModelError`` with a sentence for the user.
     """
     if settings.llm_provider == "openai":
         from rag.llm.openai_compat import check_endpoint, make_openai_chat
@@ -47,7 +49,7 @@ def make_chat_model(
 
     from rag.llm.xllama import XLlamaChatModel
 
-    path = resolve_model_path(settings, progress=progress)
+    path = resolve_model_path(settings, cache_dir, progress=progress)
     model = XLlamaChatModel(
         model_path=str(path),
         n_ctx=settings.n_ctx,

@@ -20,11 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import ModelFilesError
+
 BLOCK = 8 * 1024 * 1024  # read/hash in 8 MB blocks
-
-
-class ModelFilesError(RuntimeError):
-    """A model file cannot be provided; ``str(err)`` is a sentence fit to show a user."""
 
 
 @dataclass(frozen=True)

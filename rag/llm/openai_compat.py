@@ -7,16 +7,14 @@ from urllib.parse import urlparse
 
 import httpx
 
+from core.errors import EndpointError
+
 if TYPE_CHECKING:
     from langchain_openai import ChatOpenAI
 
-    from rag.settings import Settings
+    from core.settings import ChatSettings
 
 CHECK_TIMEOUT_S = 3.0
-
-
-class EndpointError(RuntimeError):
-    """The configured chat endpoint cannot be used; ``str(err)`` is a sentence fit for a user."""
 
 
 def _is_openai_host(base_url: str) -> bool:
@@ -24,7 +22,7 @@ def _is_openai_host(base_url: str) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
-def make_openai_chat(settings: Settings) -> ChatOpenAI:
+def make_openai_chat(settings: ChatSettings) -> ChatOpenAI:
     """``ChatOpenAI`` configured from the settings (no network access here)."""
     from langchain_openai import ChatOpenAI
 
@@ -47,7 +45,7 @@ def make_openai_chat(settings: Settings) -> ChatOpenAI:
     )
 
 
-def check_endpoint(settings: Settings, timeout: float = CHECK_TIMEOUT_S) -> list[str]:
+def check_endpoint(settings: ChatSettings, timeout: float = CHECK_TIMEOUT_S) -> list[str]:
     """GET ``{base_url}/models`` quickly; return the model ids it lists.
 
     Raises :class:`EndpointError` ("cannot reach the chat endpoint at URL: reason") when the endpoint

@@ -15,7 +15,7 @@
   token and llama.cpp cancels the task.  ``_generate`` consumes ``_stream``: streaming is written once.
 * Exceptions raised inside the callback are swallowed by xllamacpp, and errors (e.g. prompt longer
   than the context) come back as ``{"error": {...}}`` dicts, not exceptions: both are turned into
-  :class:`XLlamaError` here.
+  :class:`ChatModelError` here.
 """
 
 from __future__ import annotations
@@ -46,18 +46,11 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
+from core.errors import ChatModelError
+
 log = logging.getLogger(__name__)
 
 StreamCallback = Callable[[dict], Any]
-
-
-class XLlamaError(RuntimeError):
-    """The local model failed to load or to answer; ``str(err)`` is a sentence fit for a user."""
-
-    def __init__(self, message: str, *, code: int | None = None, kind: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.kind = kind  # llama.cpp error type, e.g. "exceed_context_size_error"
 
 
 # --------------------------------------------------------------------------- server cache
@@ -112,7 +105,7 @@ def _set_param(params: Any, dotted: str, value: Any) -> None:
     for name in parents:
         obj = getattr(obj, name)
     if not hasattr(obj, leaf):
-        raise XLlamaError(f"Unknown xllamacpp server option {dotted!r}.")
+        raise ChatModelError(f"Unknown xllamacpp server option {dotted!r}.")
     setattr(obj, leaf, _enum_value(value))
 
 
@@ -133,7 +126,7 @@ def get_server(
         if cached is not None:
             return cached
         if not Path(path).is_file():
-            raise XLlamaError(f"The model file {path} does not exist.")
+            raise ChatModelError(f"The model file {path} does not exist.")
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -153,7 +146,7 @@ def get_server(
         try:
             server = xllamacpp.Server(params)
         except Exception as e:  # xllamacpp raises RuntimeError/ValueError with llama.cpp's message
-            raise XLlamaError(f"Could not load the model {path}: {e}") from e
+            raise ChatModelError(f"Could not load the model {path}: {e}") from e
         loaded = LoadedServer(server=server, key=key, load_seconds=time.perf_counter() - t0, api_key=api_key)
         _LOAD_COUNT += 1
         _SERVERS[key] = loaded
@@ -177,7 +170,7 @@ def _content_text(content: Any) -> str:
             continue
         else:
             kind = block.get("type") if isinstance(block, dict) else type(block).__name__
-            raise XLlamaError(f"The local model only reads text; it cannot take a {kind!r} content block.")
+            raise ChatModelError(f"The local model only reads text; it cannot take a {kind!r} content block.")
     return "".join(parts)
 
 
@@ -199,7 +192,7 @@ def to_openai_messages(messages: Sequence[BaseMessage | dict]) -> list[dict[str,
         elif isinstance(m, ChatMessage):
             role = {"human": "user", "ai": "assistant"}.get(m.role, m.role)
         else:
-            raise XLlamaError(f"Unsupported message type for the local model: {type(m).__name__}.")
+            raise ChatModelError(f"Unsupported message type for the local model: {type(m).__name__}.")
         msg = {"role": role, "content": _content_text(m.content)}
         if isinstance(m, ToolMessage):
             msg["tool_call_id"] = m.tool_call_id
@@ -228,8 +221,8 @@ def _raise_if_error(payload: Any) -> None:
         err = payload["error"]
         if isinstance(err, dict):
             msg = err.get("message") or str(err)
-            raise XLlamaError(f"The local model refused the request: {msg}", code=err.get("code"), kind=err.get("type"))
-        raise XLlamaError(f"The local model refused the request: {err}")
+            raise ChatModelError(f"The local model refused the request: {msg}", code=err.get("code"), kind=err.get("type"))
+        raise ChatModelError(f"The local model refused the request: {err}")
 
 
 # --------------------------------------------------------------------------- the chat model
@@ -363,9 +356,9 @@ class XLlamaChatModel(BaseChatModel):
                 if item is done:
                     return
                 if isinstance(item, BaseException):
-                    if isinstance(item, XLlamaError):
+                    if isinstance(item, ChatModelError):
                         raise item
-                    raise XLlamaError(f"The local model failed: {item}") from item
+                    raise ChatModelError(f"The local model failed: {item}") from item
                 _raise_if_error(item)
                 yield item
         finally:
@@ -442,7 +435,7 @@ class XLlamaChatModel(BaseChatModel):
         Without ``stream_callback``: the server's OpenAI-style response dict (with ``timings``).
         With it: the callback gets every chunk dict (return True to cancel) and the return value is an
         OpenAI-style response assembled from the chunks (content, finish_reason, usage, timings).
-        Raises :class:`XLlamaError` on a server error.
+        Raises :class:`ChatModelError` on a server error.
         """
         if max_tokens is not None:
             overrides["max_tokens"] = max_tokens

@@ -4,7 +4,7 @@ fake judge LLM, and an eval that survives an unreachable judge."""
 from conftest import fake_ragas_llm
 from evals.ragas_judge import JudgeEndpoint, RagasFaithfulness, judge_endpoint, make_ragas_judge
 from evals.run import run_eval
-from rag.settings import Settings
+from core.settings import Settings
 
 
 class _LocalModel:
@@ -13,15 +13,17 @@ class _LocalModel:
 
 
 def test_judge_endpoint_is_chosen_from_the_settings(tmp_path):
-    base = {"data_dir": tmp_path}
-    assert judge_endpoint(Settings(**base)) is None  # local chat model, nothing configured
-    assert judge_endpoint(Settings(**base, llm_provider="openai", openai_base_url="http://h:1/v1",
-                                   openai_model="m", openai_api_key="k")) == JudgeEndpoint("http://h:1/v1", "m", "k")
-    assert judge_endpoint(Settings(**base, judge_base_url="http://j:2/v1", judge_model="big")) == \
-        JudgeEndpoint("http://j:2/v1", "big", "not-needed")
-    assert judge_endpoint(Settings(**base, judge_base_url="local"), _LocalModel()) == \
-        JudgeEndpoint("http://127.0.0.1:5555/v1", "local", "secret")
-    judge, note = make_ragas_judge(Settings(**base))
+    def endpoint(chat_model=None, **kw):
+        s = Settings(data_dir=tmp_path, **kw)
+        return judge_endpoint(s.judge, s.chat, chat_model)
+
+    assert endpoint() is None  # local chat model, nothing configured
+    assert endpoint(llm_provider="openai", openai_base_url="http://h:1/v1", openai_model="m",
+                    openai_api_key="k") == JudgeEndpoint("http://h:1/v1", "m", "k")
+    assert endpoint(judge_base_url="http://j:2/v1", judge_model="big") == JudgeEndpoint("http://j:2/v1", "big", "not-needed")
+    assert endpoint(_LocalModel(), judge_base_url="local") == JudgeEndpoint("http://127.0.0.1:5555/v1", "local", "secret")
+    s = Settings(data_dir=tmp_path)
+    judge, note = make_ragas_judge(s.judge, s.chat)
     assert judge is None and "COACH_JUDGE_BASE_URL" in note
 
 
@@ -41,7 +43,7 @@ def test_a_failing_ragas_judge_scores_none_and_keeps_the_error():
 
 
 def test_eval_with_an_unreachable_judge_endpoint_finishes_and_says_so(fake_services):
-    s = fake_services.settings.model_copy(update={"judge_base_url": "http://127.0.0.1:9/v1", "judge_model": "x"})
+    s = fake_services.settings.replace(**{"judge_base_url": "http://127.0.0.1:9/v1", "judge_model": "x"})
     fake_services.settings = s
     report = run_eval(fake_services, limit=2, kinds=["factual"], llm_judge=False)
     note = report["summary"]["ragas"]

@@ -1,6 +1,9 @@
+import os
+
 import pytest
 
-from ingest.discover import CorpusError, discover_notes
+from core.errors import CorpusError, UploadError
+from ingest.discover import discover_notes, write_note
 
 
 def test_discovers_notes_recursively_sorted_and_warns(tmp_path):
@@ -40,3 +43,32 @@ def test_real_corpus():
 
     notes, warnings = discover_notes(Path(__file__).resolve().parents[2] / "corpus")
     assert len(notes) == 5 and warnings == []
+
+
+def test_write_note_never_overwrites(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.md").write_text("original", encoding="utf-8")
+    assert write_note(corpus, "x.md", "new text") == ("x-2.md", True)
+    assert write_note(corpus, "x.md", "newer text") == ("x-3.md", True)
+    assert (corpus / "x.md").read_text(encoding="utf-8") == "original"
+    # the same content again is recognised and not copied a second time
+    assert write_note(corpus, "x.md", "original") == ("x.md", False)
+    assert sorted(p.name for p in corpus.iterdir()) == ["x-2.md", "x-3.md", "x.md"]
+
+
+@pytest.mark.parametrize("name", ["../x.md", "sub/x.md", ".x.md", "..", "a\\b.md"])
+def test_write_note_refuses_unsafe_names(tmp_path, name):
+    with pytest.raises(UploadError):
+        write_note(tmp_path, name, "text")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_note_does_not_follow_symlinks(tmp_path):
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside.md"
+    corpus.mkdir()
+    outside.write_text("secret", encoding="utf-8")
+    os.symlink(outside, corpus / "link.md")
+    written, new = write_note(corpus, "link.md", "attack")
+    assert new and written == "link-2.md"
+    assert outside.read_text(encoding="utf-8") == "secret"

@@ -5,7 +5,8 @@ import pytest
 from ingest.chunk import chunk_units
 from ingest.models import Unit
 from ingest.parse import parse_units
-from ingest.questions import build_question_bank, question_id, read_question_bank, topic_of, write_jsonl
+from ingest.models import QuestionItem
+from ingest.questions import build_question_bank, question_id, topic_of
 from ingest.text import clean_text, read_note
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -59,13 +60,9 @@ def test_duplicate_questions_get_distinct_qids():
     assert len({q.qid for q in items}) == 2
 
 
-def test_jsonl_roundtrip(tmp_path):
+def test_dict_roundtrip():
     _, _, bank = bank_for("000")
-    path = tmp_path / "sub" / "questions.jsonl"
-    write_jsonl(bank, path)
-    assert read_question_bank(path) == bank
-    text = path.read_text(encoding="utf-8")
-    assert len(text.splitlines()) == len(bank) and "→" in text  # one item a line, UTF-8 unescaped
+    assert [QuestionItem.from_dict(q.to_dict()) for q in bank] == bank
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,9 @@ def test_ask_is_the_stream_result(fake_services):
 
 
 def test_uncovered_question_declines_without_calling_the_model(fake_services):
-    s = fake_services.settings.model_copy(update={"min_relevance": 0.99})
-    retriever = HybridRetriever(settings=s, embeddings=fake_services.embeddings, store=fake_services.store)
-    chain = AnswerChain(s, retriever, ExplodingChat(messages=iter([])))
+    s = fake_services.settings.replace(**{"min_relevance": 0.99})
+    retriever = HybridRetriever(settings=s.retrieval, embeddings=fake_services.embeddings, index=fake_services.index)
+    chain = AnswerChain(s.answer, retriever, ExplodingChat(messages=iter([])))
     a = chain.ask("zzz qqq")
     assert not a.covered and "don't cover" in a.answer and a.sources == []
     assert "nearest topics" in a.answer.lower()
@@ -51,8 +51,8 @@ def test_followup_uses_the_earlier_turn_in_prompt(fake_services):
 
 
 def _chain_with(fake_services, *replies, **settings):
-    s = fake_services.settings.model_copy(update=settings)
-    return AnswerChain(s, fake_services.retriever, fake_chat(*replies))
+    s = fake_services.settings.replace(**settings)
+    return AnswerChain(s.answer, fake_services.retriever, fake_chat(*replies))
 
 
 def test_a_refusal_despite_found_notes_is_asked_again_with_a_prefilled_opening(fake_services):

@@ -42,7 +42,7 @@ def test_real_model_answer_is_stopped_at_max_sentences(real_services):
     from rag.chain import AnswerChain
     from rag.streaming import unit_end
 
-    settings = real_services.settings.model_copy(update={"max_sentences": 2})
+    settings = real_services.settings.replace(**{"max_sentences": 2})
     chain = AnswerChain(settings, real_services.retriever, real_services.chat_model)
     a = chain.ask("what tools are used in MLOps pipelines?")
     assert a.covered and a.answer and unit_end(a.answer + "\n", 3) is None, a.answer  # at most 2 units

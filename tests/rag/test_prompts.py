@@ -27,7 +27,8 @@ def test_compress_leaves_short_text_whole_minus_markdown():
 
 def test_blocks_are_numbered_and_titled_without_numbering():
     blocks = build_blocks([_hit("Canary text."), _hit("Blue green text.", ("8. Blue-green?",))], "q", 300)
-    assert [n for n, _, _ in blocks] == [1, 2]
+    assert [b.n for b in blocks] == [1, 2]
+    assert [b.hit.chunk.text for b in blocks] == ["Canary text.", "Blue green text."]
     notes = format_notes(blocks)
     assert notes.startswith("[1] What is canary deployment?\nCanary text.")
     assert "[2] Blue-green?" in notes

@@ -2,9 +2,9 @@
 
 import pytest
 
-from rag.retriever import IndexNotBuilt
+from core.errors import IndexNotBuilt
 from rag.services import build_services
-from rag.settings import Settings
+from core.settings import Settings
 
 HIT_KEYS = {"file", "heading", "text", "score", "chunk_id"}
 
@@ -20,12 +20,12 @@ def test_hits_carry_the_documented_fields(fake_services):
 
 def test_bm25_and_vectors_built_once_per_index_version(fake_services, small_corpus):
     r = fake_services.retriever
-    snap = r.snapshot()
+    snap = r.searchable()
     r.search("model drift")
-    assert r.snapshot() is snap  # not rebuilt per query
+    assert r.searchable() is snap  # not rebuilt per query
     (small_corpus / "extra.md").write_text("# Extra\n\n### 1. What is a feature flag?\n\n**Answer:** A switch for code paths.\n")
     fake_services.ingest()
-    assert r.snapshot() is not snap and r.snapshot().version != snap.version
+    assert r.searchable() is not snap and r.searchable().version != snap.version
     assert "feature flag" in r.search("What is a feature flag?").hits[0].chunk.heading.lower()
 
 

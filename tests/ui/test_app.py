@@ -11,8 +11,9 @@ from gradio_client import Client, handle_file
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(running_app):
+    """A fresh app (its own notes copy, index and progress) per test: no test depends on another."""
     return Client(running_app, verbose=False, download_files=False)
 
 
@@ -129,7 +130,12 @@ def test_commands_after_the_end_do_not_crash(client):
 
 def test_progress_shows_mastery_due_cards_and_sessions(client):
     overview, plot, table, due, sessions = client.predict(api_name="/progress")
-    assert "answers" in overview and "mean" in overview
+    assert not table["data"] and "No answers yet" in overview  # nothing answered yet
+    client.predict([], False, 1, api_name="/interview_start")
+    client.predict("You version the data and the model and roll back on a metric drop.", api_name="/interview_answer")
+    client.predict(api_name="/interview_end")
+    overview, plot, table, due, sessions = client.predict(api_name="/progress")
+    assert "1 answer" in overview and "mean" in overview
     assert plot is not None
     assert table["data"] and len(table["headers"]) == 4
     assert "Due now" in due
@@ -151,7 +157,7 @@ def test_reindex_reports_an_unchanged_corpus(client):
 
 
 def test_upload_writes_only_inside_the_corpus_and_ingests(client, ui_services, tmp_path):
-    corpus = ui_services.settings.corpus_dir
+    corpus = ui_services.settings.paths.corpus_dir
     outside_before = sorted(p.name for p in corpus.parent.iterdir())
     good = tmp_path / "feature store notes.md"
     good.write_text("# Feature stores\n\n## Why use one\n\n**Q:** When would you use a feature store?\n"

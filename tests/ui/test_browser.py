@@ -48,7 +48,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     from rag.services import build_services
-    from rag.settings import Settings
+    from core.settings import Settings
     from ui.app import build_app, launch
 
     data = tmp_path_factory.mktemp("browser-data")
@@ -200,7 +200,7 @@ if __name__ == "__main__":  # drive an already running app: python tests/ui/test
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pg = b.new_page(viewport={"width": 1366, "height": int(os.environ.get("H", 768))})
         from ingest.indexer import read_questions
-        from rag.settings import Settings
+        from core.settings import Settings
 
         bank = read_questions(Settings(data_dir=Path(os.environ["COACH_DATA_DIR"]))) if "COACH_DATA_DIR" in os.environ else []
         drive(pg, sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else ARTIFACTS, answer_for=answer_maker(bank))

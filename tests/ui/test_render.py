@@ -10,7 +10,7 @@ import pytest
 
 from rag.interview.grading import Grade, PointResult
 from rag.interview.session import Summary
-from rag.retriever import IndexNotBuilt
+from core.errors import IndexNotBuilt
 from ui import render
 from ui.ask_tab import make_ask
 from ui.common import friendly_message, guarded

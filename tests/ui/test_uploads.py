@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from ui.uploads import (
-    MAX_FILES,
-    UploadError,
-    decode_text,
-    human_bytes,
-    safe_name,
-    save_uploads,
-    validate_upload,
-    write_note,
-)
+from functools import partial
+
+from core.errors import UploadError
+from ingest.discover import write_note
+from ui.uploads import MAX_FILES, decode_text, human_bytes, safe_name, save_uploads, validate_upload
 
 NOTE = b"# Canary\n\nShift traffic gradually and watch the error rate.\n"
 
@@ -90,35 +83,6 @@ def test_text_decoding():
     assert decode_text(latin).count("\ufffd") == 3
 
 
-def test_write_note_never_overwrites(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "x.md").write_text("original", encoding="utf-8")
-    assert write_note(corpus, "x.md", "new text") == ("x-2.md", True)
-    assert write_note(corpus, "x.md", "newer text") == ("x-3.md", True)
-    assert (corpus / "x.md").read_text(encoding="utf-8") == "original"
-    # the same content again is recognised and not copied a second time
-    assert write_note(corpus, "x.md", "original") == ("x.md", False)
-    assert sorted(p.name for p in corpus.iterdir()) == ["x-2.md", "x-3.md", "x.md"]
-
-
-@pytest.mark.parametrize("name", ["../x.md", "sub/x.md", ".x.md", "..", "a\\b.md"])
-def test_write_note_refuses_unsafe_names(tmp_path, name):
-    with pytest.raises(UploadError):
-        write_note(tmp_path, name, "text")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_note_does_not_follow_symlinks(tmp_path):
-    corpus, outside = tmp_path / "corpus", tmp_path / "outside.md"
-    corpus.mkdir()
-    outside.write_text("secret", encoding="utf-8")
-    os.symlink(outside, corpus / "link.md")
-    written, new = write_note(corpus, "link.md", "attack")
-    assert new and written == "link-2.md"
-    assert outside.read_text(encoding="utf-8") == "secret"
-
-
 def test_save_uploads_reports_each_file_and_writes_only_inside(tmp_path):
     corpus = tmp_path / "notes" / "corpus"
     corpus.mkdir(parents=True)
@@ -132,7 +96,7 @@ def test_save_uploads_reports_each_file_and_writes_only_inside(tmp_path):
         ("huge.md", b"a" * 5000),
         ("good.txt", NOTE),  # a duplicate of an accepted file: not copied again
     ]
-    result = save_uploads(files, corpus, max_bytes=4000)
+    result = save_uploads(files, partial(write_note, corpus), max_bytes=4000)
     assert result.saved == ["escape.md", "good.txt", "good-2.txt"]
     assert result.unchanged == ["good.txt"]
     assert [name for name, _ in result.rejected] == ["slides.pdf", ".secret.md", "image.md", "huge.md"]
@@ -145,12 +109,12 @@ def test_save_uploads_reports_each_file_and_writes_only_inside(tmp_path):
 
 
 def test_save_uploads_limits_the_number_of_files(tmp_path):
-    result = save_uploads([(f"n{i}.md", NOTE) for i in range(MAX_FILES + 1)], tmp_path, 10_000)
+    result = save_uploads([(f"n{i}.md", NOTE) for i in range(MAX_FILES + 1)], partial(write_note, tmp_path), 10_000)
     assert not result.saved and result.rejected and list(tmp_path.iterdir()) == []
 
 
 def test_missing_corpus_folder_is_a_clear_rejection(tmp_path):
-    result = save_uploads([("a.md", NOTE)], tmp_path / "nope", 10_000)
+    result = save_uploads([("a.md", NOTE)], partial(write_note, tmp_path / "nope"), 10_000)
     assert result.rejected == [("a.md", f"the notes folder {tmp_path / 'nope'} does not exist.")]
 
 

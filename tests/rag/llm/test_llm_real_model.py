@@ -7,8 +7,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from rag.llm import make_chat_model
 from rag.llm import xllama
-from rag.llm.xllama import XLlamaChatModel, XLlamaError
-from rag.settings import Settings
+from rag.llm.xllama import XLlamaChatModel, ChatModelError
+from core.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -99,6 +99,6 @@ def test_raw_chat_completion_on_the_same_prompt(model):
 
 
 def test_prompt_over_the_context_is_a_clear_error(model):
-    with pytest.raises(XLlamaError, match="exceeds the available context size") as err:
+    with pytest.raises(ChatModelError, match="exceeds the available context size") as err:
         model.invoke([HumanMessage("word " * 3000)])
     assert err.value.kind == "exceed_context_size_error"

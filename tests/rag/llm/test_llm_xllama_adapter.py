@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, ChatMessage, HumanMessage, SystemMessage, ToolMessage
 
 from rag.llm import xllama
-from rag.llm.xllama import LoadedServer, XLlamaChatModel, XLlamaError, to_openai_messages
+from rag.llm.xllama import LoadedServer, XLlamaChatModel, ChatModelError, to_openai_messages
 
 USAGE = {"completion_tokens": 3, "prompt_tokens": 12, "total_tokens": 15, "prompt_tokens_details": {"cached_tokens": 4}}
 TIMINGS = {"cache_n": 4, "prompt_n": 8, "prompt_ms": 100.0, "prompt_per_second": 80.0, "predicted_n": 3,
@@ -97,7 +97,7 @@ def test_message_conversion():
 
 
 def test_non_text_content_is_refused():
-    with pytest.raises(XLlamaError, match="only reads text"):
+    with pytest.raises(ChatModelError, match="only reads text"):
         to_openai_messages([HumanMessage(content=[{"type": "image", "url": "http://x/y.png"}])])
 
 
@@ -162,14 +162,14 @@ def test_closing_the_stream_cancels_generation_and_frees_the_lock(fake):
 def test_server_error_chunk_becomes_xllama_error(fake):
     fake.error = {"code": 400, "message": "request (5000 tokens) exceeds the available context size (4096 tokens)",
                   "type": "exceed_context_size_error"}
-    with pytest.raises(XLlamaError, match="exceeds the available context size") as err:
+    with pytest.raises(ChatModelError, match="exceeds the available context size") as err:
         _model().invoke("long")
     assert err.value.kind == "exceed_context_size_error" and err.value.code == 400
 
 
 def test_server_exception_becomes_xllama_error(fake):
     fake.raise_exc = ValueError("Expected 'messages' to be an array")
-    with pytest.raises(XLlamaError, match="messages"):
+    with pytest.raises(ChatModelError, match="messages"):
         list(_model().stream("x"))
     fake.raise_exc = None
     assert _model().invoke("x").content == "Hello there!"
@@ -230,12 +230,12 @@ def test_unknown_server_option_is_rejected():
     xllama._set_param(params, "cpuparams.poll", 0)
     xllama._set_param(params, "n_ubatch", 256)
     assert params.cpuparams.poll == 0 and params.n_ubatch == 256
-    with pytest.raises(XLlamaError, match="Unknown xllamacpp server option 'n_bogus'"):
+    with pytest.raises(ChatModelError, match="Unknown xllamacpp server option 'n_bogus'"):
         xllama._set_param(params, "n_bogus", 1)
 
 
 def test_missing_model_file_is_a_clear_error(tmp_path):
-    with pytest.raises(XLlamaError, match="does not exist"):
+    with pytest.raises(ChatModelError, match="does not exist"):
         XLlamaChatModel(model_path=str(tmp_path / "none.gguf")).load()
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
+from ui.cli import app
 
 runner = CliRunner()
 

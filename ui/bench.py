@@ -16,9 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from rag.settings import Settings
+from core.errors import CoachError
+from core.settings import Settings
+from evals.metrics import percentile
 
 BENCH_QUESTION = "explain canary vs blue-green"
 
@@ -27,20 +30,15 @@ def _coach(args: list[str], data_dir: Path) -> tuple[float, dict, int]:
     """Run `coach ARGS` in a fresh process; (wall seconds, parsed JSON stdout, child peak RSS MB)."""
     env = {**os.environ, "COACH_DATA_DIR": str(data_dir)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "rag", *args], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "ui", *args], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode:
-        raise RuntimeError(f"coach {' '.join(args)} failed: {proc.stderr.strip()[-400:]}")
+        raise CoachError(f"coach {' '.join(args)} failed: {proc.stderr.strip()[-400:]}")
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     return wall, json.loads(proc.stdout), rss
 
 
-def _pct(values: list[float], p: float) -> float:
-    vals = sorted(values)
-    return round(vals[min(len(vals) - 1, round(p / 100 * (len(vals) - 1)))], 1)
-
-
-def bench_ingest(settings: Settings, data_dir: Path) -> dict:
+def bench_ingest(data_dir: Path) -> dict:
     cold_wall, cold, rss = _coach(["ingest", "--json"], data_dir)
     warm_wall, warm, _ = _coach(["ingest", "--json"], data_dir)
     return {
@@ -52,16 +50,14 @@ def bench_ingest(settings: Settings, data_dir: Path) -> dict:
 
 
 def bench_retrieval(services) -> dict:
-    from ingest.indexer import read_questions
-
-    questions = [q.question for q in read_questions(services.settings)]
+    questions = [q.question for q in services.question_bank()]
     services.retriever.search("warm up the model and the snapshot")
     times = []
     for q in questions:
         t0 = time.perf_counter()
         services.retriever.search(q)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"retrieval_queries": len(times), "retrieval_p50_ms": _pct(times, 50), "retrieval_p95_ms": _pct(times, 95),
+    return {"retrieval_queries": len(times), "retrieval_p50_ms": percentile(times, 50), "retrieval_p95_ms": percentile(times, 95),
             "retrieval_mean_ms": round(statistics.fmean(times), 1)}
 
 
@@ -83,14 +79,12 @@ def _raw_run(llm, messages, max_tokens: int) -> dict:
 
 
 def bench_llm(services) -> dict:
-    from rag.chain import AnswerChain, Answer, Sources
-    from rag.prompts import ANSWER_PROMPT, build_blocks, prompt_inputs, select_context
+    from rag.chain import Answer, AnswerChain, Sources
 
     t0 = time.perf_counter()
     llm = services.chat_model
     load_s = time.perf_counter() - t0
-    settings = services.settings
-    chain = AnswerChain(settings, services.retriever, llm.bind(cache_prompt=False))
+    chain = AnswerChain(services.settings.answer, services.retriever, llm.bind(cache_prompt=False))
     figures = {"llm_load_s": round(load_s, 2)}
     # chain
     t0 = time.perf_counter()
@@ -108,11 +102,8 @@ def bench_llm(services) -> dict:
     figures.update(chain_sources_ms=round(sources_ms, 1), chain_first_token_s=round(first - t0, 2),
                    chain_tokens=n, chain_tokens_per_s=round(chain_tps, 2), chain_prompt_tokens=answer.timings["prompt_tokens"],
                    chain_total_s=round(end - t0, 2), chain_cited=answer.cited)
-    # raw xllamacpp on the identical prompt (same retrieval, same blocks, same max_tokens)
-    retrieval = services.retriever.search(BENCH_QUESTION, [], k=max(settings.k, settings.context_k))
-    hits = select_context(retrieval.hits, settings.context_k, settings.context_min_ratio)
-    blocks = build_blocks(hits, " ".join(retrieval.queries), settings.context_token_budget)
-    messages = ANSWER_PROMPT.format_messages(**prompt_inputs(BENCH_QUESTION, blocks, []))
+    # raw xllamacpp on the identical prompt: the chain's own steps before the model, then the model alone
+    messages = chain.prepare(BENCH_QUESTION).messages()
     raw = _raw_run(llm, messages, max_tokens=max(n, 1))
     figures.update(raw_first_token_s=raw["first_token_s"], raw_tokens=raw["tokens"], raw_tokens_per_s=raw["tokens_per_s"],
                    raw_prompt_tokens=raw["prompt_tokens"])
@@ -121,19 +112,18 @@ def bench_llm(services) -> dict:
     return figures
 
 
-def run_bench(settings: Settings, skip_llm: bool = False, log=print) -> dict:
-    from rag.services import build_services
-
+def run_bench(settings: Settings, make_services: Callable[[Settings], object], skip_llm: bool = False,
+              log=print) -> dict:
     figures: dict = {"cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
         data_dir = Path(tmp)
-        if settings.llm_provider == "local" and not skip_llm:  # reuse the assembled model file
-            cache = settings.model_cache_dir
+        if settings.chat.llm_provider == "local" and not skip_llm:  # reuse the assembled model file
+            cache = settings.paths.model_cache_dir
             if cache.exists():
                 (data_dir / "models").symlink_to(cache, target_is_directory=True)
         log("ingest: cold, then warm (fresh processes)…")
-        figures.update(bench_ingest(settings, data_dir))
-        services = build_services(settings.model_copy(update={"data_dir": data_dir}))
+        figures.update(bench_ingest(data_dir))
+        services = make_services(settings.replace(data_dir=data_dir))
         log("retrieval over the notes' own questions…")
         figures.update(bench_retrieval(services))
         if not skip_llm:

@@ -1,37 +1,29 @@
-"""The ``coach`` command line.  Known failures print one clear line and exit non-zero."""
+"""The ``coach`` command line: the composition root of the terminal.
+
+Each command loads the settings once, builds the services through a factory (``ctx.obj``, so
+tests pass fakes through this real entry point: ``CliRunner().invoke(app, args, obj=factory)``)
+and prints.  Every ``CoachError`` is one ``error:`` line and exit 1, never a traceback.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from rag.settings import Settings, load_settings
-
-for _var, _val in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                   ("ANONYMIZED_TELEMETRY", "False"), ("TOKENIZERS_PARALLELISM", "false")):
-    os.environ.setdefault(_var, _val)
+from core.env import set_offline_defaults
+from core.errors import CoachError
+from core.settings import Settings, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Interview Coach: study and mock interviews from your own notes, offline.")
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
-
-
-class CoachError(Exception):
-    """A failure the user can fix; shown as one line."""
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from ingest.discover import CorpusError
-    from rag.llm import EndpointError, ModelFilesError
-    from rag.retriever import IndexNotBuilt
-
-    return (CoachError, CorpusError, IndexNotBuilt, ModelFilesError, EndpointError)
 
 
 def friendly(fn):
@@ -39,8 +31,8 @@ def friendly(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except _known_errors() as e:
-            err.print(f"[bold red]error:[/] {e}")
+        except CoachError as e:
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
             raise typer.Exit(1)
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -48,17 +40,21 @@ def friendly(fn):
     return wrapper
 
 
-def _settings(**overrides) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except Exception as e:  # pydantic validation of env/file values
-        raise CoachError(f"invalid settings: {e}") from e
+@app.callback()
+def _main(ctx: typer.Context) -> None:
+    set_offline_defaults()
 
 
-def _services(settings: Settings):
+def _services(ctx: typer.Context, settings: Settings):
+    """The services for ``settings`` from the factory in ``ctx.obj`` (default: the real one)."""
     from rag.services import build_services
 
-    return build_services(settings)
+    factory: Callable = ctx.find_root().obj or build_services
+    return factory(settings)
+
+
+def _settings(**overrides) -> Settings:
+    return load_settings(**overrides)
 
 
 def run_ingest_with_progress(services, quiet: bool = False):
@@ -76,19 +72,17 @@ def run_ingest_with_progress(services, quiet: bool = False):
 
 def ensure_index(services) -> None:
     """Build the store on first use instead of failing: a fresh clone just works."""
-    from ingest.indexer import read_index_meta
-
-    if read_index_meta(services.settings) is None:
+    if not services.index.built:
         err.print("The notes are not indexed yet: indexing them now.")
         run_ingest_with_progress(services)
 
 
 @app.command()
 @friendly
-def ingest(corpus: Path = typer.Option(None, "--corpus", help="Notes folder (default: settings.corpus_dir)."),
+def ingest(ctx: typer.Context, corpus: Path = typer.Option(None, "--corpus", help="Notes folder (default: settings.corpus_dir)."),
            as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
     """Index the notes: embeds only new or changed chunks, deletes what disappeared."""
-    services = _services(_settings(corpus_dir=corpus))
+    services = _services(ctx, _settings(corpus_dir=corpus))
     report = run_ingest_with_progress(services, quiet=as_json)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {w}")
@@ -119,13 +113,13 @@ def _read_batch(path: Path) -> list[dict]:
 
 @app.command()
 @friendly
-def retrieve(question: str = typer.Argument(None), k: int = typer.Option(None, "--k", min=1, max=50),
+def retrieve(ctx: typer.Context, question: str = typer.Argument(None), k: int = typer.Option(None, "--k", min=1, max=50),
              batch: Path = typer.Option(None, "--batch", exists=True, dir_okay=False, help="JSONL with 'question' and optional 'history'."),
              as_json: bool = typer.Option(False, "--json")):
     """Show the note chunks retrieved for a question (no chat model involved)."""
     if not question and not batch:
         raise CoachError("give a QUESTION or --batch FILE")
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     ensure_index(services)
     if batch:
         for item in _read_batch(batch):
@@ -142,6 +136,12 @@ def retrieve(question: str = typer.Argument(None), k: int = typer.Option(None, "
         out.print("   " + h.chunk.text[:240].replace("\n", " ") + ("…" if len(h.chunk.text) > 240 else ""))
 
 
+def main() -> None:
+    """The ``coach`` script and ``python -m ui``."""
+    set_offline_defaults()
+    sys.exit(app())
+
+
 def _print_sources(sources) -> None:
     for h in sources:
         out.print(f"  [dim][{h.n}] {h.chunk.heading}[/]")
@@ -149,11 +149,11 @@ def _print_sources(sources) -> None:
 
 @app.command()
 @friendly
-def ask(question: str, as_json: bool = typer.Option(False, "--json")):
+def ask(ctx: typer.Context, question: str, as_json: bool = typer.Option(False, "--json")):
     """Answer one question from the notes, with citations."""
     from rag.chain import Answer, Token
 
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     ensure_index(services)
     final = None
     for ev in services.chain.stream(question):
@@ -170,11 +170,11 @@ def ask(question: str, as_json: bool = typer.Option(False, "--json")):
 
 @app.command()
 @friendly
-def chat():
+def chat(ctx: typer.Context):
     """Multi-turn questions in the terminal, streaming.  Ctrl-D or 'exit' to leave."""
     from rag.chain import Answer, Token
 
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     ensure_index(services)
     history: list[str] = []
     out.print("[bold]Ask your notes anything[/] (exit with Ctrl-D or 'exit').")
@@ -199,41 +199,34 @@ def chat():
 
 @app.command()
 @friendly
-def ui(host: str = typer.Option(None, help="Default: settings.host (127.0.0.1)."),
+def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: settings.host (127.0.0.1)."),
        port: int = typer.Option(None, help="Default: settings.port (7860)."),
        no_ingest: bool = typer.Option(False, "--no-ingest", help="Skip the incremental ingest at start.")):
     """Open the Gradio app (indexes the notes first; only changes are embedded)."""
-    from ui.app import build_app
+    from ui.app import build_app, launch
 
     settings = _settings(host=host, port=port)
-    services = _services(settings)
-    if not no_ingest:
+    services = _services(ctx, settings)
+    if no_ingest:
+        ensure_index(services)
+    else:
         report = run_ingest_with_progress(services)
         err.print(f"Indexed {report.files} files, {report.chunks} chunks (embedded {report.embedded}) in {report.seconds:.1f} s.")
     err.print("Loading the chat model…")
     services.chat_model  # load once, before the first user waits for it
     demo = build_app(settings, services)
-    err.print(f"Open http://{settings.host}:{settings.port}")
-    demo.queue(default_concurrency_limit=1).launch(server_name=settings.host, server_port=settings.port,
-                                                   show_error=False, inbrowser=False)
+    err.print(f"Open http://{settings.ui.host}:{settings.ui.port}")
+    launch(demo, settings, inbrowser=False)
 
 
 @app.command()
 @friendly
-def bench(as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm")):
+def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm")):
     """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s)."""
-    from rag.bench import run_bench
+    from ui.bench import run_bench
 
-    figures = run_bench(_settings(), skip_llm=skip_llm, log=err.print)
+    figures = run_bench(_settings(), lambda s: _services(ctx, s), skip_llm=skip_llm, log=err.print)
     print(json.dumps(figures, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
-
-
-def main() -> None:  # pragma: no cover
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
 
 
 def _progress_bar(label: str):
@@ -244,7 +237,7 @@ def _progress_bar(label: str):
 
 @app.command("eval")
 @friendly
-def eval_cmd(limit: int = typer.Option(None, "--limit", min=1, help="Only the first N items."),
+def eval_cmd(ctx: typer.Context, limit: int = typer.Option(None, "--limit", min=1, help="Only the first N items."),
              kinds: str = typer.Option(None, "--kinds", help="Comma list: factual,compare,scenario,followup,out_of_scope."),
              k: int = typer.Option(None, "--k", min=1, help="Context blocks / precision cut-off (default: settings.context_k)."),
              retrieval_only: bool = typer.Option(False, "--retrieval-only", help="No chat model: retrieval and the refusal gate only (fast)."),
@@ -260,7 +253,7 @@ def eval_cmd(limit: int = typer.Option(None, "--limit", min=1, help="Only the fi
     kind_list = [x.strip() for x in kinds.split(",")] if kinds else None
     if kind_list and (bad := [x for x in kind_list if x not in KINDS]):
         raise CoachError(f"unknown kinds {bad}; choose from {', '.join(KINDS)}")
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     ensure_index(services)
     with _progress_bar("evaluating") as bar:
         task = bar.add_task("eval", total=None)
@@ -282,7 +275,7 @@ def eval_cmd(limit: int = typer.Option(None, "--limit", min=1, help="Only the fi
 
 @app.command("eval-compare")
 @friendly
-def eval_compare(a: Path = typer.Argument(..., exists=True), b: Path = typer.Argument(..., exists=True)):
+def eval_compare(ctx: typer.Context, a: Path = typer.Argument(..., exists=True), b: Path = typer.Argument(..., exists=True)):
     """Compare two eval reports (folders or report.json) metric by metric."""
     from rich.table import Table
 
@@ -298,14 +291,14 @@ def eval_compare(a: Path = typer.Argument(..., exists=True), b: Path = typer.Arg
 
 @app.command()
 @friendly
-def calibrate(no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
+def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
               limit: int = typer.Option(None, "--limit", min=1),
               check: bool = typer.Option(False, "--check", help="Exit 1 when a judge is under its accuracy threshold.")):
     """Judge calibration: each judge's accuracy, precision and recall at catching planted claims."""
     from evals.calibration import run_calibration
     from evals.thresholds import check_calibration
 
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     with _progress_bar("judging") as bar:
         task = bar.add_task("cal", total=None)
         result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit,
@@ -319,13 +312,14 @@ def calibrate(no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
 
 @app.command()
 @friendly
-def interview(topic: list[str] = typer.Option(None, "--topic", help="A topic (section of the notes); repeat for several."),
+def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic", help="A topic (section of the notes); repeat for several."),
               count: int = typer.Option(5, "--count", min=1, max=50),
               weak: bool = typer.Option(False, "--weak", help="Only your weakest topics.")):
     """A mock interview in the terminal: answer, get a score, feedback and a follow-up."""
+    from ingest.models import split_heading
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
 
-    services = _services(_settings())
+    services = _services(ctx, _settings())
     ensure_index(services)
     topics = sorted({q.topic for q in services.question_bank()})
     if topic and (unknown := [t for t in topic if t not in topics]):
@@ -343,7 +337,7 @@ def interview(topic: list[str] = typer.Option(None, "--topic", help="A topic (se
                 out.print(f"[bold]score {g.score}/100[/] ({g.verdict}) {g.message}", highlight=False)
                 for p in g.points:
                     mark = "[green]✓[/]" if p.covered else "[red]✗[/]"
-                    out.print(f"  {mark} {p.point} [dim]({p.source.split(' > ')[-1]})[/]", highlight=False)
+                    out.print(f"  {mark} {p.point} [dim]({split_heading(p.source)[-1]})[/]", highlight=False)
             elif isinstance(ev, Feedback):
                 out.print(ev.text, end="", highlight=False, markup=False)
             elif isinstance(ev, Info):

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from ingest.discover import CorpusError
+from core.errors import CorpusError
 from rag.services import build_services
-from rag.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture
@@ -14,15 +14,16 @@ def services(tmp_path, small_corpus, fake_embeddings):
     return build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data"), embeddings=fake_embeddings)
 
 
-def test_first_run_embeds_everything_and_writes_snapshot(services):
+def test_first_run_embeds_everything_and_writes_snapshot(services, fake_embeddings):
     r = services.ingest()
     assert r.files == 2 and r.chunks > 10
     assert r.added == r.chunks == r.embedded and r.unchanged == 0 and r.deleted == 0
-    lines = services.settings.chunks_file.read_text().splitlines()
-    assert len(lines) == r.chunks
-    assert all("ü" not in json.loads(l)["heading"] for l in lines)  # mojibake never reaches citations
-    assert services.settings.questions_file.exists() and r.questions >= 15
-    assert services.store.get()["ids"].__len__() == r.chunks
+    snap = services.index.snapshot()
+    assert len(snap.chunks) == r.chunks and snap.vectors.shape == (r.chunks, fake_embeddings.dim)
+    assert all("ü" not in c.heading for c in snap.chunks)  # mojibake never reaches citations
+    assert len(services.index.questions()) == r.questions >= 15
+    assert len(services.index.store.get()["ids"]) == r.chunks
+    assert services.index.version() == r.version
 
 
 def test_unchanged_rerun_embeds_nothing(services, fake_embeddings):
@@ -51,7 +52,7 @@ def test_removed_file_is_deleted_and_new_file_added(services, small_corpus):
     r = services.ingest()
     assert r.added == 1 and r.deleted > 0 and r.files == 2
     assert any("diagram.png" in w for w in r.warnings)
-    ids = set(services.store.get()["ids"])
+    ids = set(services.index.store.get()["ids"])
     assert len(ids) == first.chunks - r.deleted + 1
 
 

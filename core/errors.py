@@ -1,0 +1,46 @@
+"""Every failure a user can act on is a ``CoachError``: its text is one sentence meant for people.
+
+The CLI and the web app catch this one class (and show ``str(error)``); anything else is a bug
+and is reported as one, with its traceback logged.
+"""
+
+from __future__ import annotations
+
+
+class CoachError(Exception):
+    """A failure the user can fix; ``str()`` says what happened and what to do."""
+
+
+class SettingsError(CoachError):
+    """A setting (flag, ``COACH_*`` variable, TOML file) has an invalid value."""
+
+
+class CorpusError(CoachError):
+    """The notes folder is missing, not a folder, or holds no notes."""
+
+
+class IndexNotBuilt(CoachError):
+    """The notes have not been indexed yet (or the store lost part of the index)."""
+
+
+class UploadError(CoachError):
+    """An uploaded file cannot be accepted; ``str()`` says why."""
+
+
+class ModelFilesError(CoachError):
+    """The embedded chat model's files are missing, corrupt or cannot be assembled."""
+
+
+class EndpointError(CoachError):
+    """The OpenAI-compatible chat endpoint cannot be reached or answered with an error."""
+
+
+class ChatModelError(CoachError):
+    """The local chat model failed to load or refused a request (bad GGUF, context overflow).
+
+    ``code``/``kind`` carry the server's error code and type when it gave them."""
+
+    def __init__(self, message: str, *, code: int | None = None, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.kind = kind
