@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evals.golden import CALIBRATION, read_jsonl
+from evals.golden import CALIBRATION, in_split, read_jsonl
 from evals.judges import EmbeddingJudge, LLMJudge
 from evals.metrics import binary_scores
 
 
-def run_calibration(services, *, llm_judge: bool = True, limit: int | None = None,
+def run_calibration(services, *, llm_judge: bool = True, limit: int | None = None, split: str | None = None,
                     progress: Callable[[int, int], None] | None = None) -> dict:
-    items = read_jsonl(CALIBRATION)[:limit] if limit else read_jsonl(CALIBRATION)
+    items = in_split(read_jsonl(CALIBRATION), split)
+    items = items[:limit] if limit else items
     judges = [EmbeddingJudge(services.embeddings)] + ([LLMJudge(services.chat_model)] if llm_judge else [])
     gold: list[bool] = []
     preds: dict[str, list[bool]] = {j.name: [] for j in judges}
@@ -27,6 +28,7 @@ def run_calibration(services, *, llm_judge: bool = True, limit: int | None = Non
     if len(judges) == 2:
         a, b = preds["embedding"], preds["llm"]
         out["agreement"] = round(sum(x == y for x, y in zip(a, b)) / len(a), 4)
+    out["split"] = split or "all"
     out["claims"] = len(gold)
     out["unsupported_claims"] = sum(not g for g in gold)
     return out

@@ -12,6 +12,7 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden.jsonl"
 CALIBRATION = DATA / "calibration.jsonl"
 KINDS = ("factual", "compare", "scenario", "followup", "out_of_scope")
+SPLITS = ("tune", "heldout")  # fixed parts of every labelled set (evals/FORMAT.md, "Splits")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -25,8 +26,19 @@ def read_jsonl(path: Path) -> list[dict]:
     return items
 
 
-def load_golden(path: Path = GOLDEN, kinds: list[str] | None = None, limit: int | None = None) -> list[dict]:
-    items = read_jsonl(path)
+def in_split(items: list[dict], split: str | None) -> list[dict]:
+    """The items of one part (``"tune"``: to choose settings on; ``"heldout"``: to report and gate
+    on); ``None`` or ``"all"`` keeps every item."""
+    if split in (None, "all"):
+        return items
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)} or all")
+    return [it for it in items if it.get("split") == split]
+
+
+def load_golden(path: Path = GOLDEN, kinds: list[str] | None = None, limit: int | None = None,
+                split: str | None = None) -> list[dict]:
+    items = in_split(read_jsonl(path), split)
     if kinds:
         items = [it for it in items if it["kind"] in kinds]
     return items[:limit] if limit else items
@@ -43,6 +55,8 @@ def validate_golden(items: list[dict], chunks: list[Chunk]) -> list[str]:
         if iid in seen:
             errors.append(f"{iid}: duplicate id")
         seen.add(iid)
+        if it.get("split") not in SPLITS:
+            errors.append(f"{iid}: split {it.get('split')!r} not one of {SPLITS}")
         if it.get("kind") not in KINDS:
             errors.append(f"{iid}: kind {it.get('kind')!r} not one of {KINDS}")
             continue

@@ -78,11 +78,11 @@ def _generation_row(services, item: dict, emb_judge: EmbeddingJudge, llm_judge: 
 
 
 def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = None, k: int | None = None,
-             generate: bool = True, llm_judge: bool = True,
+             split: str | None = None, generate: bool = True, llm_judge: bool = True,
              progress: Callable[[int, int], None] | None = None) -> dict:
     settings = services.settings
     k = k or settings.answer.context_k
-    items = load_golden(kinds=kinds, limit=limit)
+    items = load_golden(kinds=kinds, limit=limit, split=split)
     emb_judge = EmbeddingJudge(services.embeddings)
     judge = LLMJudge(services.chat_model) if (generate and llm_judge) else None
     ragas, ragas_note = make_ragas_judge(settings.judge, settings.chat, services.chat_model) if generate else (None, "")
@@ -126,7 +126,7 @@ def run_eval(services, *, kinds: list[str] | None = None, limit: int | None = No
                      "openai_model": settings.chat.openai_model if settings.chat.llm_provider == "openai" else None,
                      "k": k, "context_k": settings.answer.context_k, "min_relevance": settings.retrieval.min_relevance,
                      "context_token_budget": settings.answer.context_token_budget},
-        "items": len(rows), "kinds": kinds or "all", "generate": generate,
+        "items": len(rows), "kinds": kinds or "all", "split": split or "all", "generate": generate,
         "seconds": round(time.perf_counter() - t0, 1),
         "summary": summary, "rows": rows,
     }

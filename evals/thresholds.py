@@ -1,4 +1,4 @@
-"""Reads evals/thresholds.toml and lists what a summary falls short of."""
+"""Reads evals/thresholds.toml and lists what a summary falls short of (held-out runs only)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def _above(name: str, value, maximum: float) -> list[str]:
 
 
 def check_thresholds(summary: dict, t: dict | None = None) -> list[str]:
+    """Gate failures of an eval summary, one line each; empty when every gate passes."""
     t = t or load_thresholds()
     r, fails = t["retrieval"], []
     allr = summary.get("retrieval", {}).get("all", {})
@@ -31,7 +32,8 @@ def check_thresholds(summary: dict, t: dict | None = None) -> list[str]:
         fails += _above("gate false refusal", summary["gate_false_refusal_rate"], r["gate_false_refusal_rate_max"])
     if "generation" in summary:
         g = t["generation"]
-        fails += _below("faithfulness (embedding judge)", summary.get("faithfulness_embedding_claims"), g["faithfulness"])
+        fails += _below("faithfulness (chat-model judge, mean per answer)",
+                        summary.get("generation", {}).get("all", {}).get("faithfulness_llm"), g["faithfulness_llm"])
         fails += _below("refusal (out of scope)", summary.get("refusal_rate_out_of_scope"), g["refusal_rate_out_of_scope"])
         fails += _above("false refusal", summary.get("false_refusal_rate"), g["false_refusal_rate_max"])
     return fails

@@ -2,9 +2,10 @@
 markdown reduced to plain text.
 
 Fences come from markdown-it-py's CommonMark block parser, so a fence is what a markdown viewer
-shows as one: a ``~~~`` inside a ````` block is code, a closing fence must be at least as long as
-the opening one, a fence inside a list item or a ``>`` quote ends with it at the latest (see
-``fences`` for the one exception), and an unclosed fence runs to the end of the text.
+shows as one: a ``~~~`` line inside a backtick fence is code, a closing fence is at least as long
+as the opening one, a fence inside a list item or a ``>`` quote ends with it at the latest (see
+``fences`` for the one exception), and an unclosed fence runs to the end of the text. Inline
+stripping uses markdown-it-py's inline parser, so ``2 * 3`` and ``snake_case`` stay as written.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ _BLOCKS = MarkdownIt("commonmark").disable(["inline", "text_join"])  # block str
 
 # Characters markdown-it could change in a line; a line without them is already plain.
 _INLINE_MARKUP = re.compile(r"[*_`\[<&\\]")
-# Emphasis markers and backticks markdown-it left as literal text (``**Q:**What``, ``** x **``,
-# a bare ```python``): the callers never want them either.
+# Emphasis markers and backticks markdown-it left as literal text ("**Q:**What", "** x **", the
+# backticks of a fence line): the callers never want them either.
 _LEFTOVER = re.compile(r"\*{2,}|_{2,}|`+")
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _HEADING = re.compile(r"^[ \t]*#{1,6}(?:[ \t]+|$)")

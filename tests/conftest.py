@@ -222,3 +222,24 @@ def fake_ragas_llm(statements: list[str], verdicts: list[int], fail: Exception |
             return self.generate(prompt, response_model)
 
     return FakeRagasLLM()
+
+
+# --- no silent skips: a skipped test fails the run (CI reads the exit code) ---------------------
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(f"{report.nodeid}: {report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SKIPPED:
+        terminalreporter.write_line(f"FAILED: {len(_SKIPPED)} test(s) skipped; a skip fails the run:", red=True)
+        for line in _SKIPPED:
+            terminalreporter.write_line(f"  {line}", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SKIPPED and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -229,6 +229,15 @@ def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), ski
     print(json.dumps(figures, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
 
 
+def _check_split(split: str, check: bool) -> None:
+    from evals.golden import SPLITS
+
+    if split not in (*SPLITS, "all"):
+        raise CoachError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}, all")
+    if check and split != "heldout":
+        raise CoachError("--check gates the held-out part only: drop --split or use --split heldout")
+
+
 def _progress_bar(label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -240,6 +249,7 @@ def _progress_bar(label: str):
 def eval_cmd(ctx: typer.Context, limit: int = typer.Option(None, "--limit", min=1, help="Only the first N items."),
              kinds: str = typer.Option(None, "--kinds", help="Comma list: factual,compare,scenario,followup,out_of_scope."),
              k: int = typer.Option(None, "--k", min=1, help="Context blocks / precision cut-off (default: settings.context_k)."),
+             split: str = typer.Option("heldout", "--split", help="Part of the golden set: heldout (reported, gated), tune (for choosing settings) or all."),
              retrieval_only: bool = typer.Option(False, "--retrieval-only", help="No chat model: retrieval and the refusal gate only (fast)."),
              no_llm_judge: bool = typer.Option(False, "--no-llm-judge", help="Skip the chat-model judge (faster)."),
              check: bool = typer.Option(False, "--check", help="Exit 1 when a metric is under its threshold in evals/thresholds.toml."),
@@ -250,6 +260,7 @@ def eval_cmd(ctx: typer.Context, limit: int = typer.Option(None, "--limit", min=
     from evals.run import run_eval
     from evals.thresholds import check_thresholds
 
+    _check_split(split, check)
     kind_list = [x.strip() for x in kinds.split(",")] if kinds else None
     if kind_list and (bad := [x for x in kind_list if x not in KINDS]):
         raise CoachError(f"unknown kinds {bad}; choose from {', '.join(KINDS)}")
@@ -257,7 +268,7 @@ def eval_cmd(ctx: typer.Context, limit: int = typer.Option(None, "--limit", min=
     ensure_index(services)
     with _progress_bar("evaluating") as bar:
         task = bar.add_task("eval", total=None)
-        report = run_eval(services, kinds=kind_list, limit=limit, k=k, generate=not retrieval_only,
+        report = run_eval(services, kinds=kind_list, limit=limit, k=k, split=split, generate=not retrieval_only,
                           llm_judge=not no_llm_judge, progress=lambda d, t: bar.update(task, completed=d, total=t))
     folder = write_report(report)
     if as_json:
@@ -293,15 +304,17 @@ def eval_compare(ctx: typer.Context, a: Path = typer.Argument(..., exists=True),
 @friendly
 def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
               limit: int = typer.Option(None, "--limit", min=1),
+              split: str = typer.Option("heldout", "--split", help="Part of the calibration set: heldout, tune or all."),
               check: bool = typer.Option(False, "--check", help="Exit 1 when a judge is under its accuracy threshold.")):
     """Judge calibration: each judge's accuracy, precision and recall at catching planted claims."""
     from evals.calibration import run_calibration
     from evals.thresholds import check_calibration
 
+    _check_split(split, check)
     services = _services(ctx, _settings())
     with _progress_bar("judging") as bar:
         task = bar.add_task("cal", total=None)
-        result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit,
+        result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit, split=split,
                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
     print(json.dumps(result, indent=1))
     if check and (failures := check_calibration(result)):

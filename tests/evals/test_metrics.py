@@ -47,7 +47,11 @@ def test_validator_names_each_problem():
          "key_points": ["x", "y", "z"]},
         {"id": "g4", "kind": "out_of_scope", "question": "q", "sources": [], "key_points": []},
     ]
+    for it in items:
+        it["split"] = "tune"
+    items.append({"id": "g5", "split": "train", "kind": "out_of_scope", "question": "q", "sources": [], "key_points": []})
     errors = validate_golden(items, chunks)
+    assert [e for e in errors if e.startswith("g5")] == ["g5: split 'train' not one of ('tune', 'heldout')"]
     assert any("g2" in e and "Nope" in e for e in errors) and any("g2" in e and "3-6" in e for e in errors)
     assert any("g3" in e and "history" in e for e in errors) and any("g3" in e and "z.txt" in e for e in errors)
     assert not any(e.startswith(("g1", "g4")) for e in errors)
@@ -65,3 +69,22 @@ def test_better_knows_which_way_is_up():
     assert better("retrieval.all.mrr", 0.1) is True and better("faithfulness_llm_claims", -0.02) is False
     assert better("false_refusal_rate", 0.01) is False and better("generation.all.first_token_ms", -120.0) is True
     assert better("claims", -64) is None and better("generation.all.n", 1) is None and better("x", 0) is None
+
+
+def _summary(hit5=0.96, mrr=0.81, oos=1.0, false=0.0, faith=None) -> dict:
+    s = {"retrieval": {"all": {"hit@5": hit5, "mrr": mrr}}, "gate_refusal_rate_out_of_scope": oos,
+         "gate_false_refusal_rate": false}
+    if faith is not None:
+        s.update(generation={"all": {"faithfulness_llm": faith}}, refusal_rate_out_of_scope=oos, false_refusal_rate=false)
+    return s
+
+
+def test_threshold_checker_passes_a_good_summary_and_names_each_failed_gate():
+    from evals.thresholds import check_thresholds
+
+    assert check_thresholds(_summary()) == [] and check_thresholds(_summary(faith=0.9)) == []
+    assert check_thresholds(_summary(hit5=0.8)) == ["hit@5 = 0.8 < 0.9"]
+    assert check_thresholds(_summary(mrr=0.7, oos=0.5)) == ["mrr = 0.7 < 0.75", "gate refusal (out of scope) = 0.5 < 0.8"]
+    assert check_thresholds(_summary(false=0.1)) == ["gate false refusal = 0.1 > 0.05"]
+    assert check_thresholds(_summary(faith=0.5)) == ["faithfulness (chat-model judge, mean per answer) = 0.5 < 0.85"]
+    assert check_thresholds({"retrieval": {}}) == ["hit@5 = None < 0.9", "mrr = None < 0.75"]  # a missing figure fails
