@@ -1,5 +1,5 @@
 from ingest.models import Chunk
-from rag.prompts import ANSWER_PROMPT, build_blocks, compress, format_notes, not_covered_message, prompt_inputs
+from rag.prompts import ANSWER_PROMPT, build_blocks, compress, format_notes, not_covered_message, prompt_inputs, select_context
 from rag.types import Hit
 
 
@@ -75,3 +75,12 @@ def test_checkable_sentences_waits_for_a_boundary_unless_final():
     assert checkable_sentences(text) == ["Canary shifts traffic gradually."]
     assert checkable_sentences(text, final=True) == ["Canary shifts traffic gradually.", "- Roll back on errors quickly"]
     assert checkable_sentences("Version 2.5 of the model") == []
+
+
+def test_context_min_ratio_keeps_the_first_two_then_only_close_hits():
+    hits = [_hit(f"text {i}.") for i in range(4)]
+    for h, score in zip(hits, (0.8, 0.5, 0.7, 0.4)):
+        h.vector_score = score
+    assert select_context(hits, 4, 0.75) == [hits[0], hits[1], hits[2]]  # 0.4 < 0.75 * 0.8
+    assert select_context(hits, 4, 0.0) == hits and select_context(hits, 4, 1.0) == hits[:2]
+    assert select_context(hits, 3, 0.0) == hits[:3]

@@ -3,6 +3,7 @@
 import pytest
 
 from core.errors import IndexNotBuilt
+from rag.retriever import HybridRetriever
 from rag.services import build_services
 from core.settings import Settings
 
@@ -53,3 +54,25 @@ def test_not_built_yet_is_a_clear_error(tmp_path, fake_embeddings, small_corpus)
 def test_langchain_retriever_interface(fake_services):
     docs = fake_services.retriever.invoke("What is a model registry?")
     assert docs and docs[0].metadata["chunk_id"] and docs[0].page_content
+
+
+def _retriever(services, **settings) -> HybridRetriever:
+    return HybridRetriever(settings=services.settings.replace(**settings).retrieval, embeddings=services.embeddings,
+                           index=services.index)
+
+
+def test_dedup_threshold_decides_whether_a_copied_note_is_shown_twice(fake_services, small_corpus):
+    text = (small_corpus / "001_96c6a94c357aef9e.txt").read_text()
+    (small_corpus / "copy_of_001.md").write_text(text)
+    fake_services.ingest()
+    q = "What is a model registry?"
+    deduped = [h.chunk.text for h in _retriever(fake_services, dedup_threshold=0.92).search(q, k=5).hits]
+    kept = [h.chunk.text for h in _retriever(fake_services, dedup_threshold=1.0).search(q, k=5).hits]
+    assert len(deduped) == len(set(deduped)) and len(kept) > len(set(kept))
+
+
+def test_followup_below_decides_when_the_previous_turn_is_searched_too(fake_services):
+    q, history = "What is model monitoring in production?", ["What is a model registry?"]  # reads as a new question
+    assert len(_retriever(fake_services, followup_below=0.0).search(q, history).queries) == 1
+    assert _retriever(fake_services, followup_below=1.0).search(q, history).queries == [q, f"{history[0]} {q}"]
+    assert len(_retriever(fake_services, followup_below=0.0).search("and that?", history).queries) == 2  # reads as one
