@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rag.lexical import content_words
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message
 
-EXAMPLES = [
-    "Explain canary vs blue-green deployment",
-    "What is the difference between data drift and concept drift?",
-    "How do you monitor a model in production?",
-    "Why use DVC over Git LFS?",
-]
+def example_questions(bank, n: int = 4, max_words: int = 12) -> list[str]:
+    """Up to ``n`` short questions of the notes with a written answer, each from another topic
+    (files taken in turn), as the Ask tab's examples: whatever the notes are about."""
+    by_file: dict[str, list[str]] = {}
+    seen_topics: set[tuple[str, str]] = set()
+    for q in bank:
+        text = " ".join(q.question.split())
+        if not q.answer.strip() or len(text.split()) > max_words or (q.file, q.topic) in seen_topics:
+            continue
+        seen_topics.add((q.file, q.topic))
+        by_file.setdefault(q.file, []).append(text)
+    picked: list[str] = []
+
+    def distinct(text: str) -> bool:  # not about the same thing as one already picked
+        words = set(content_words(text))
+        return all(len(words & (other := set(content_words(p)))) < 0.5 * max(min(len(words), len(other)), 1)
+                   for p in picked)
+
+    for i in range(max((len(v) for v in by_file.values()), default=0)):
+        for questions in by_file.values():
+            if i < len(questions) and len(picked) < n and distinct(questions[i]):
+                picked.append(questions[i])
+    return picked
 MAX_QUESTION_CHARS = 2000
 
 
@@ -68,13 +86,14 @@ def make_ask(services):
 
 def build_ask_tab(services) -> None:
     ask = make_ask(services)
+    examples = example_questions(services.question_bank())
     turns = gr.State([])
     with gr.Row(equal_height=False, elem_classes="tab-row"):
         with gr.Column(scale=2, min_width=460):
             chatbot = gr.Chatbot(
                 show_label=False, elem_id="ask-chat", height="max(362px, calc(100vh - 284px))", buttons=["copy"], feedback_options=None,
                 placeholder="**Ask anything about your notes.** Answers cite the notes they come from.",
-                examples=[{"text": q} for q in EXAMPLES], group_consecutive_messages=False,
+                examples=[{"text": q} for q in examples] or None, group_consecutive_messages=False,
             )
             with gr.Row(elem_classes="input-row"):
                 box = gr.Textbox(show_label=False, placeholder="Ask about your notes\u2026  (Enter to send)",
