@@ -6,12 +6,13 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 
+from ingest.markdown import strip_inline
 from ingest.models import split_heading
 
 
 def norm_heading(text: str) -> str:
     """Compare headings ignoring case, emphasis, numbering prefixes and punctuation spacing."""
-    t = re.sub(r"[*_`#]", "", text).lower()
+    t = strip_inline(text).lstrip("#").lower()
     t = re.sub(r"^\s*(q:|scenario:|\d+\.)\s*", "", t)
     return re.sub(r"\s+", " ", t).strip(" :")
 

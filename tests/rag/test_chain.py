@@ -21,8 +21,29 @@ def test_sources_come_before_tokens_and_dangling_citations_are_dropped(fake_serv
 
 
 def test_ask_is_the_stream_result(fake_services):
-    a = fake_services.chain.ask("What is MLOps?")
-    assert isinstance(a, Answer) and a.answer.startswith("MLOps combines") and a.covered
+    events = list(fake_services.chain.stream("What is MLOps?", ["What is DevOps?"]))
+    streamed = events[-1]
+    a = fake_services.chain.ask("What is MLOps?", ["What is DevOps?"])
+    assert isinstance(a, Answer) and a is not streamed
+    # exactly the stream's final Answer (the canned model gives the same reply again), timings aside
+    assert a.answer == streamed.answer == "".join(e.text for e in events if isinstance(e, Token)).strip()
+    assert a.answer == "MLOps combines ML and DevOps [1]. It versions models [2]."  # "[9]" checked away
+    assert (a.question, a.cited, a.covered, a.context, a.model_text, a.attributed, a.retried) == (
+        streamed.question, streamed.cited, streamed.covered, streamed.context, streamed.model_text,
+        streamed.attributed, streamed.retried)
+    assert [(b.n, b.hit.chunk_id, b.text) for b in a.sources] == [(b.n, b.hit.chunk_id, b.text) for b in streamed.sources]
+    assert set(a.timings) == set(streamed.timings) and a.cited == [1, 2] and len(a.sources) >= 2
+    # and it is the stream's own last event, with the question and history passed through
+    calls, final = [], Answer("q?", "Canned [1].", [], [1], True)
+    chain = AnswerChain(fake_services.settings.answer, fake_services.retriever, ExplodingChat(messages=iter([])))
+
+    def stream(question, history=None):
+        calls.append((question, history))
+        yield Token("Canned [1].")
+        yield final
+
+    chain.stream = stream
+    assert chain.ask("q?", ["earlier?"]) is final and calls == [("q?", ["earlier?"])]
 
 
 def test_uncovered_question_declines_without_calling_the_model(fake_services):

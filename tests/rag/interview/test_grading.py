@@ -80,8 +80,15 @@ def test_one_word_answer_low_with_a_fair_message(fake_embeddings):
 
 
 def test_no_points_grades_relevance_only(fake_embeddings):
-    g = grade_answer("A feature store serves features.", QUESTION, [], fake_embeddings)
-    assert 0 <= g.score <= 100 and g.points == []
+    on_topic = ("A feature store is a central repository that serves features for training and for inference, "
+                "so a feature store keeps them consistent.")
+    g = grade_answer(on_topic, QUESTION, [], fake_embeddings)
+    assert g.points == [] and not g.off_topic and g.relevance > 0.45
+    # the score is the answer's relevance to the question, on the similarity scale
+    assert g.score == round(100 * (g.relevance - 0.30) / (0.80 - 0.30)) > 0
+    off = grade_answer("Kubernetes orchestrates containers across a cluster of nodes with pods and services.",
+                       QUESTION, [], fake_embeddings)
+    assert off.off_topic and off.relevance < g.relevance and off.score == 0
 
 
 def test_segments_split_spoken_run_ons():
