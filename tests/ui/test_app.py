@@ -185,3 +185,75 @@ def test_upload_writes_only_inside_the_corpus_and_ingests(client, ui_services, t
     # the same file again is recognised and not copied
     message, *_ = client.predict([handle_file(str(good))], api_name="/upload_notes")
     assert "Already in your notes (unchanged): feature-store-notes.md." in message
+
+
+def test_two_users_keep_their_own_conversation_and_interview(client):
+    other = Client(client.src, verbose=False)
+    client.predict("explain canary vs blue-green", api_name="/ask")
+    chat_b, _, _ = other.predict("what is a model registry?", api_name="/ask")
+    assert [m["role"] for m in chat_b] == ["user", "assistant"]  # B does not see A's turn
+    client.predict([], False, 1, api_name="/interview_start")
+    chat_b, card_b, _ = other.predict("my answer", api_name="/interview_answer")
+    assert chat_b == []  # B has no interview running
+    chat_a, card_a, _ = client.predict("You shift a small share of traffic and roll back on errors.",
+                                       api_name="/interview_answer")
+    assert any(t.startswith("Score **") for t in _assistant(chat_a))
+
+
+def test_gradio_refuses_an_upload_over_its_file_size_limit(client, ui_services, tmp_path):
+    from ui.app import launch_kwargs
+
+    limit = launch_kwargs(ui_services.settings)["max_file_size"]
+    huge = tmp_path / "huge.md"
+    huge.write_bytes(b"# Huge\n" + b"a" * (limit + 1000))
+    with pytest.raises(Exception, match="(?i)too large|exceed|413|size"):
+        client.predict([handle_file(str(huge))], api_name="/upload_notes")
+    assert not (ui_services.settings.paths.corpus_dir / "huge.md").exists()
+
+
+class _OneAtATimeChat:
+    """Wraps the canned chat model: records how many generations run at once."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock, self.running, self.most = threading.Lock(), 0, 0
+
+    def wrap(self, stream):
+        import time
+
+        def slow(*args, **kwargs):
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            try:
+                time.sleep(0.5)
+                yield from stream(*args, **kwargs)
+            finally:
+                with self.lock:
+                    self.running -= 1
+        return slow
+
+
+def test_the_model_serves_one_request_at_a_time(tmp_path):
+    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
+    from core.settings import Settings
+    from rag.services import build_services
+    from ui.app import build_app, launch
+
+    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", min_relevance=0.05)
+    chat = CannedChat()
+    probe = _OneAtATimeChat()
+    object.__setattr__(chat, "_stream", probe.wrap(chat._stream))
+    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=chat)
+    services.ingest()
+    demo = build_app(settings, services, warm=False)
+    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        users = [Client(demo.local_url, verbose=False) for _ in range(3)]
+        jobs = [u.submit("explain canary vs blue-green", api_name="/ask") for u in users]
+        answers = [_assistant(job.result()[0])[-1] for job in jobs]
+    finally:
+        demo.close()
+    assert all("Canary shifts traffic gradually" in a for a in answers)
+    assert probe.most == 1  # three users, one generation at a time
