@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import ends_with_abbreviation, tokenize
+from rag.lexical import SENTENCE_END_MARKS, ends_with_abbreviation, tokenize
 
 CITATION = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
@@ -50,6 +50,9 @@ def attribute(sentence: str, blocks: list[str], min_recall: float = 0.5, min_hit
 
 class CitationStream:
     """Feed streamed text; get back text with markers checked and missing ones attributed.
+
+    Sentences end by ``rag.lexical``'s rule (a mark of ``SENTENCE_END_MARKS`` then white space, not
+    after an abbreviation, or a line break), applied here one character at a time.
 
     Text is held back only while a ``[`` marker is open or a sentence-ending mark waits for the
     next character (to tell "5.5" and "e.g." from a sentence end)."""
@@ -114,7 +117,7 @@ class CitationStream:
         if ch == "[":
             self._marker = ch
             return ""
-        if ch in ".!?":
+        if ch in SENTENCE_END_MARKS:
             self._end = ch
             return ""
         if ch == "\n" and self._sentence.strip():  # a bullet line without a final period

@@ -9,6 +9,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 ABBREVIATIONS = ("e.g", "i.e", "vs", "etc", "approx", "incl", "esp", "cf")  # their "." ends no sentence
 _ABBREV_ALT = "|".join(re.escape(a) for a in ABBREVIATIONS)
 _ABBREV_TAIL = re.compile(rf"\b({_ABBREV_ALT})$", re.I)
+SENTENCE_END_MARKS = ".!?"
 # The one sentence rule: a sentence ends at . ! ? (then any closing quote or bracket and any
 # citation markers such as [1][2]) followed by white space, or at a line break.  A "." right
 # after an abbreviation ends nothing.  Streaming code applies the same rule to growing text.
