@@ -23,7 +23,7 @@ from ingest.models import Unit
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+")
+_NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+|^\d+(?:\.\d+)+\s+")  # "9. ", "(2) ", "1.1 "
 # **Q:** text | * **Q: text** | * **Scenario: text**
 _INLINE_Q = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(Q|Scenario)\s*:\s*(?:\*\*)?\s*(.+?)\s*(?:\*\*)?\s*$", re.I)
 _QUESTION_LABEL = re.compile(r"^\s*(\*\*|__)Question\s*:\s*\1\s*(.*)$", re.I)
@@ -35,6 +35,15 @@ _ASKING = re.compile(
     r"|is|are|do|does|did|can|could|should|would|will|list|name|give|walk)\b",
     re.I,
 )
+# A request put as an instruction ("Walk me through ...", "Design ...") asks even without a "?".
+_INSTRUCTION = re.compile(
+    r"^(explain|describe|define|compare|contrast|discuss|design|implement|write|outline|walk\s+me\s+through"
+    r"|tell\s+me|talk\s+me\s+through|give\s+an?\s+example|list|name|differentiate|distinguish|illustrate"
+    r"|suppose|imagine|how\s+would\s+you|what\s+would\s+you)\b",
+    re.I,
+)
+# "Q3:", "Q 3.", "Question 20:", "Q:" before the question itself: a label, not part of it.
+_LABEL = re.compile(r"^(?:q(?:uestion)?\s*#?\s*\d*\s*[:.)\-]|q(?:uestion)?\s*#?\s*\d+\s+)\s*", re.I)
 _QA_PARENT = re.compile(r"\bQ\s*&\s*A\b|\bquestions?\b", re.I)
 
 
@@ -49,6 +58,13 @@ def normalize_heading(s: str) -> str:
 def strip_numbering(s: str) -> str:
     """``"9. What is X?"`` -> ``"What is X?"``."""
     return _NUMBERING.sub("", s).strip()
+
+
+def strip_label(s: str) -> str:
+    """The question without its numbering or label: ``"Question 20: Explain X"`` -> ``"Explain X"``,
+    ``"Q3. What is Y?"`` -> ``"What is Y?"``, ``"4. Q: Why?"`` -> ``"Why?"``."""
+    s = strip_numbering(s)
+    return strip_numbering(_LABEL.sub("", s, count=1)).strip() or s
 
 
 class _Ln(NamedTuple):
@@ -105,10 +121,13 @@ def _is_question_heading(title: str, parent: str, lines: list[_Ln]) -> bool:
     marker = _first_marker(lines)
     if marker == "q":
         return False
-    if marker in ("answer", "question") or title.endswith("?"):
+    question = strip_label(title)
+    if marker in ("answer", "question") or title.rstrip().endswith("?") or _LABEL.match(strip_numbering(title)):
         return True
-    if _NUMBERING.match(title):  # "4. Explain ..." or any numbered entry of a "Q&A" section
-        return bool(_ASKING.match(strip_numbering(title)) or _QA_PARENT.search(parent))
+    if _INSTRUCTION.match(question):  # "Walk me through ...", "Design a ..." asks without a "?"
+        return True
+    if _NUMBERING.match(title):  # "4. Why ..." or any numbered entry of a "Q&A" section
+        return bool(_ASKING.match(question) or _QA_PARENT.search(parent))
     return False
 
 
@@ -163,7 +182,7 @@ class _Parser:
 
     def heading_question(self, path: tuple[str, ...], block: _Block, lines: list[_Ln]) -> None:
         own, rest = _cut_at_rule(lines)
-        question, answer = strip_numbering(block.title), None
+        question, answer = strip_label(block.title), None
         kind = "scenario" if re.match(r"scenario\b", block.title, re.I) else "qa"
         for i, ln in enumerate(own):
             m = None if ln.code else _QUESTION_LABEL.match(ln.text)
@@ -197,11 +216,14 @@ class _Parser:
             self.question((*path, q), q, kind, lines, no)
 
 
-def _absorb(blocks: list[_Block], i: int) -> tuple[list[_Ln], int]:
-    """Lines of the sub-headings of ``blocks[i]`` (sub-headings as bold lines) and the next index."""
+def _absorb(blocks: list[_Block], i: int, parents: tuple[str, ...]) -> tuple[list[_Ln], int]:
+    """Lines of the sub-headings of ``blocks[i]`` (sub-headings as bold lines) and the next index.
+    Stops at a sub-heading that is a question of its own."""
     lines, j = [], i + 1
     while j < len(blocks) and blocks[j].level > blocks[i].level:
         b = blocks[j]
+        if _is_question_heading(b.title, blocks[i].title, b.lines):
+            break
         lines += [_Ln(b.line, f"**{b.title}**", False), _Ln(b.line, "", False), *b.lines, _Ln(b.line, "", False)]
         j += 1
     return lines, j
@@ -221,10 +243,15 @@ def parse_units(file: str, text: str) -> list[Unit]:
         parent = path[-2] if len(path) > 1 else ""
         nxt = i + 1
         if block.level and _is_question_heading(block.title, parent, block.lines):
-            lines = block.lines
-            if all(_is_blank(ln) for ln in lines):  # the answer is in its sub-sections
-                lines, nxt = _absorb(blocks, i)
-                lines = [ln for ln in lines if not _is_rule(ln)]  # separators between its parts
+            # the answer runs to the next question: its sub-sections are part of it
+            if all(_is_blank(ln) for ln in block.lines):
+                sub, nxt = _absorb(blocks, i, path)
+                lines = [ln for ln in sub if not _is_rule(ln)]  # separators between its parts
+            elif _cut_at_rule(block.lines)[1]:  # a "---" ends the answer before its sub-sections
+                lines = block.lines
+            else:
+                sub, nxt = _absorb(blocks, i, path)
+                lines = block.lines + ([_Ln(block.line, "", False)] + sub if sub else [])
             parser.heading_question(path, block, lines)
         else:
             parser.inline_questions(path, block)

@@ -188,12 +188,16 @@ def chat(ctx: typer.Context):
         if not q:
             continue
         out.print("[bold blue]coach>[/] ", end="")
-        for ev in services.chain.stream(q, history):
-            if isinstance(ev, Token):
-                out.print(ev.text, end="", highlight=False, markup=False)
-            elif isinstance(ev, Answer):
-                out.print()
-                _print_sources([h for h in ev.sources if h.n in ev.cited])
+        try:
+            for ev in services.chain.stream(q, history):
+                if isinstance(ev, Token):
+                    out.print(ev.text, end="", highlight=False, markup=False)
+                elif isinstance(ev, Answer):
+                    out.print()
+                    _print_sources([h for h in ev.sources if h.n in ev.cited])
+        except CoachError:
+            out.print()  # the error line starts a line of its own
+            raise
         history.append(q)
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from core.errors import SettingsError
 from core.settings import FIELD_SECTION, SECTIONS, Settings, load_settings
@@ -84,5 +85,5 @@ def test_replace_changes_one_field_and_validates():
     t = s.replace(data_dir="/tmp/x", k=9)
     assert t.paths.data_dir == Path("/tmp/x") and t.retrieval.k == 9 and s.retrieval.k == 5
     assert t.paths.corpus_dir == s.paths.corpus_dir
-    with pytest.raises(Exception, match="greater than or equal to 1"):
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
         s.replace(k=0)
