@@ -309,13 +309,24 @@ def eval_compare(ctx: typer.Context, a: Path = typer.Argument(..., exists=True),
 def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
               limit: int = typer.Option(None, "--limit", min=1),
               split: str = typer.Option("heldout", "--split", help="Part of the calibration set: heldout, tune or all."),
+              grading: bool = typer.Option(False, "--grading", help="The interviewer's grades against the labelled spoken answers (evals/data/grading.jsonl) instead of the faithfulness judges."),
               check: bool = typer.Option(False, "--check", help="Exit 1 when a judge is under its accuracy threshold.")):
-    """Judge calibration: each judge's accuracy, precision and recall at catching planted claims."""
+    """Judge calibration: each judge's accuracy at catching planted claims; with --grading, the interviewer's grades against labelled answers."""
     from evals.calibration import run_calibration
     from evals.thresholds import check_calibration
 
     _check_split(split, check)
     services = _services(ctx, _settings())
+    if grading:
+        from evals.grading import run_grading_calibration
+
+        ensure_index(services)
+        with _progress_bar("grading") as bar:
+            task = bar.add_task("grade", total=None)
+            result = run_grading_calibration(services, split=split, limit=limit,
+                                             progress=lambda d, t: bar.update(task, completed=d, total=t))
+        print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))
+        return
     with _progress_bar("judging") as bar:
         task = bar.add_task("cal", total=None)
         result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit, split=split,

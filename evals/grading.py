@@ -1,0 +1,84 @@
+"""How well the interviewer's grade agrees with a demanding human interviewer.
+
+``evals/data/grading.jsonl`` holds spoken-style answers to questions of the notes, five per question
+(strong paraphrase, partial, vague, confidently wrong, a good answer to another question), each
+scored 0-100 by careful reading (format: evals/FORMAT.md).  ``run_grading_calibration`` grades every
+answer the way the interview does (the question's reference answer from the bank, its key points,
+``grade_answer``) and ``grading_scores`` compares: Spearman rank correlation, mean absolute error,
+within-question ordering, wrong answers graded below partial ones, strong or partial answers
+flagged off-topic, and the median grade of each style.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from itertools import combinations
+
+from scipy.stats import spearmanr
+
+from evals.golden import DATA, in_split, read_jsonl
+from rag.interview.grading import grade_answer
+from rag.interview.keypoints import split_key_points
+
+GRADING = DATA / "grading.jsonl"
+STYLES = ("strong", "partial", "vague", "wrong", "other_question")
+ORDER_MARGIN = 10  # two labels closer than this are not counted as an ordering the grade must keep
+
+
+def grading_scores(rows: Sequence[dict]) -> dict:
+    """Agreement of ``pred`` with ``score`` over rows with ``qid``, ``style``, ``score`` (label),
+    ``pred`` (the grade) and ``off_topic`` (the grader's flag)."""
+    if not rows:
+        return {"n": 0}
+    labels, preds = [r["score"] for r in rows], [r["pred"] for r in rows]
+    by_q: dict[str, list[dict]] = {}
+    for r in rows:
+        by_q.setdefault(r["qid"], []).append(r)
+    pairs = kept = 0
+    wrong_below = wrong_pairs = 0
+    for items in by_q.values():
+        for a, b in combinations(items, 2):
+            if abs(a["score"] - b["score"]) >= ORDER_MARGIN:
+                pairs += 1
+                hi, lo = (a, b) if a["score"] > b["score"] else (b, a)
+                kept += hi["pred"] > lo["pred"]
+        styles = {r["style"]: r for r in items}
+        if "wrong" in styles and "partial" in styles:
+            wrong_pairs += 1
+            wrong_below += styles["wrong"]["pred"] < styles["partial"]["pred"]
+    rho = spearmanr(labels, preds).statistic if len(set(preds)) > 1 and len(set(labels)) > 1 else 0.0
+    good = [r for r in rows if r["style"] in ("strong", "partial")]
+    return {
+        "n": len(rows), "questions": len(by_q),
+        "spearman": round(float(rho), 4),
+        "mae": round(statistics.fmean(abs(p - l) for p, l in zip(preds, labels)), 2),
+        "ordering_within_question": round(kept / pairs, 4) if pairs else None,
+        "wrong_below_partial": round(wrong_below / wrong_pairs, 4) if wrong_pairs else None,
+        "strong_or_partial_flagged_off_topic": sum(bool(r.get("off_topic")) for r in good),
+        "median_grade": {s: statistics.median([r["pred"] for r in rows if r["style"] == s])
+                         for s in STYLES if any(r["style"] == s for r in rows)},
+        "median_label": {s: statistics.median([r["score"] for r in rows if r["style"] == s])
+                         for s in STYLES if any(r["style"] == s for r in rows)},
+    }
+
+
+def run_grading_calibration(services, *, split: str | None = None, limit: int | None = None,
+                            progress: Callable[[int, int], None] | None = None) -> dict:
+    """Grade every labelled answer of ``split`` as the interview would and compare with the labels."""
+    items = in_split(read_jsonl(GRADING), split)
+    items = items[:limit] if limit else items
+    bank = {q.qid: q for q in services.question_bank()}
+    rows, missing = [], []
+    for i, it in enumerate(items, start=1):
+        q = bank.get(it["qid"])
+        if q is None:
+            missing.append(it["id"])
+            continue
+        points = split_key_points(q.answer)
+        g = grade_answer(it["answer"], q.question, points, services.embeddings, q.heading)
+        rows.append({"id": it["id"], "qid": it["qid"], "style": it["style"], "score": it["score"],
+                     "pred": g.score, "off_topic": g.off_topic})
+        if progress:
+            progress(i, len(items))
+    return {"split": split or "all", **grading_scores(rows), "not_in_bank": missing, "rows": rows}

@@ -1,0 +1,29 @@
+"""The grading-agreement measures, on hand-made rows (no model)."""
+
+from evals.grading import grading_scores
+
+
+def _rows(preds):
+    labels = {"strong": 92, "partial": 45, "vague": 15, "wrong": 8, "other_question": 3}
+    return [{"qid": q, "style": s, "score": labels[s], "pred": p, "off_topic": p == 0}
+            for q, grades in preds.items() for s, p in zip(labels, grades)]
+
+
+def test_a_grader_that_orders_like_the_labels_agrees_fully():
+    m = grading_scores(_rows({"q1": [90, 50, 20, 10, 5], "q2": [80, 40, 25, 5, 1]}))
+    assert m["spearman"] > 0.9 and m["ordering_within_question"] == 1.0 and m["wrong_below_partial"] == 1.0
+    assert m["median_grade"]["strong"] == 85 and m["median_label"]["wrong"] == 8
+    assert m["strong_or_partial_flagged_off_topic"] == 0 and m["n"] == 10 and m["questions"] == 2
+
+
+def test_a_grader_that_rewards_on_topic_vocabulary_is_caught():
+    # wrong answers graded above partial ones, a strong paraphrase flagged off-topic
+    m = grading_scores(_rows({"q1": [0, 30, 35, 45, 5], "q2": [51, 28, 30, 41, 10]}))
+    assert m["wrong_below_partial"] == 0.0 and m["strong_or_partial_flagged_off_topic"] == 1
+    assert m["ordering_within_question"] == 0.5 and m["spearman"] < 0.5  # 8 of 16 ordered pairs kept
+    assert m["mae"] == round(sum(abs(p - l) for p, l in zip(
+        [0, 30, 35, 45, 5, 51, 28, 30, 41, 10], [92, 45, 15, 8, 3] * 2)) / 10, 2)
+
+
+def test_no_rows_is_reported_not_crashed():
+    assert grading_scores([]) == {"n": 0}
