@@ -35,12 +35,14 @@ def _eval_with(services, **settings) -> dict:
     """The held-out retrieval summary of the same index searched with other settings."""
     retriever = HybridRetriever(settings=services.settings.replace(**settings).retrieval,
                                 embeddings=services.embeddings, index=services.index)
-    original = services.__dict__.get("retriever")
+    original = services.__dict__.pop("retriever", None)  # the cached one, if built yet
     services.__dict__["retriever"] = retriever
     try:
         return run_eval(services, generate=False, split="heldout")["summary"]
     finally:
-        services.__dict__["retriever"] = original
+        del services.__dict__["retriever"]
+        if original is not None:
+            services.__dict__["retriever"] = original
 
 
 def test_a_broken_ranking_fails_the_retrieval_gates(real_services, monkeypatch):
