@@ -27,3 +27,32 @@ def test_a_grader_that_rewards_on_topic_vocabulary_is_caught():
 
 def test_no_rows_is_reported_not_crashed():
     assert grading_scores([]) == {"n": 0}
+
+
+def test_the_labelled_grading_set_is_complete_and_split_by_question():
+    from evals.golden import read_jsonl
+    from evals.grading import GRADING, STYLES
+
+    items = read_jsonl(GRADING)
+    assert len(items) == 200 and len({it["id"] for it in items}) == 200
+    by_q: dict[str, list[dict]] = {}
+    for it in items:
+        by_q.setdefault(it["qid"], []).append(it)
+        assert 0 <= it["score"] <= 100 and it["answer"].strip() and it["split"] in ("tune", "heldout")
+        assert (it["style"] == "wrong") == bool(it["errors"]), it["id"]  # only wrong answers contradict the notes
+    assert len(by_q) == 40
+    for qid, answers in by_q.items():
+        assert sorted(a["style"] for a in answers) == sorted(STYLES), qid
+        assert len({a["split"] for a in answers}) == 1, qid  # a question's answers stay in one part
+        s = {a["style"]: a["score"] for a in answers}
+        assert s["strong"] > s["partial"] > max(s["vague"], s["wrong"], s["other_question"]), qid
+    assert sum(a["split"] == "heldout" for a in items) == 100
+
+
+def test_every_labelled_question_is_in_the_question_bank(real_services):
+    from evals.golden import read_jsonl
+    from evals.grading import GRADING
+
+    bank = {q.qid: q for q in real_services.question_bank()}
+    for it in read_jsonl(GRADING):
+        assert it["qid"] in bank and bank[it["qid"]].question == it["question"], it["id"]
