@@ -2,9 +2,14 @@
 
 ``NoteIndex`` builds, versions and reads everything under the data folder that describes the
 notes: the Chroma store (``chroma/``), LangChain's SQL record manager (``records.sqlite``), the chunk
-snapshot (``chunks.jsonl``, for BM25 and citations), the question bank (``questions.jsonl``), the
-index description (``index.json``, whose ``version`` readers watch) and cached vectors derived
-from one version (``titles-<version>.npy``).  Nobody else opens these paths.
+snapshot (``chunks.jsonl``, for BM25 and citations) and its vectors (``vectors-<version>.npz``), the
+question bank (``questions.jsonl``), the index description (``index.json``, whose ``version``
+readers watch; written last) and cached vectors derived from one version (``titles-<version>.npy``).
+Nobody else opens these paths.
+
+Readers never query Chroma: a snapshot is plain files written by the build, so another process
+re-indexing the same folder (``coach ingest`` while the app runs) cannot leave a reader holding a
+stale store handle; the reader just loads the new version's files when ``index.json`` changes.
 
 Building uses LangChain's indexing API: chunk ids are content-derived and the record manager
 remembers what the store holds, so an unchanged re-run embeds nothing and a changed note
@@ -213,15 +218,40 @@ class NoteIndex:
                 snap = self._snapshot
         return snap
 
+    def _vectors_file(self, version: str) -> Path:
+        return self.folder / f"vectors-{version}.npz"
+
     def _load(self, version: str) -> IndexSnapshot:
         chunks = self._read_chunks()
         ids = [c.chunk_id for c in chunks]
-        got = self.store.get(ids=ids, include=["embeddings"])
+        path = self._vectors_file(version)
+        if path.exists():
+            with np.load(path) as data:
+                saved_ids, vectors = list(data["ids"]), data["vectors"]
+            if saved_ids != ids:  # another build replaced the chunk file meanwhile
+                raise IndexNotBuilt("the notes are being indexed again right now: try again in a moment")
+            return IndexSnapshot(version, chunks, vectors)
+        # an index built before vector files existed: read them from the store once
+        vectors = self._store_vectors(self.store, ids)
+        self._save_vectors(version, ids, vectors)
+        return IndexSnapshot(version, chunks, vectors)
+
+    @staticmethod
+    def _store_vectors(store: VectorStore, ids: list[str]) -> np.ndarray:
+        got = store.get(ids=ids, include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         if missing := [i for i in ids if i not in by_id]:
             raise IndexNotBuilt(f"the vector store lacks {len(missing)} chunks of the index: run `coach ingest`")
-        vectors = np.asarray([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
-        return IndexSnapshot(version, chunks, vectors)
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+
+    def _save_vectors(self, version: str, ids: list[str], vectors: np.ndarray) -> None:
+        path = self._vectors_file(version)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, ids=np.asarray(ids), vectors=vectors)
+        os.replace(tmp, path)
+        for old in self.folder.glob("vectors-*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
 
     def cached_vectors(self, name: str, version: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Vectors derived from one index version (e.g. section titles), computed once and kept
@@ -253,8 +283,11 @@ class NoteIndex:
             ids = sorted({c.chunk_id for c in corpus.chunks})
             counting = _CountingEmbeddings(self.embeddings, len(ids) - sum(records.exists(ids)), progress)
             docs = [Document(page_content=c.embed_text, metadata=c.metadata(), id=c.chunk_id) for c in corpus.chunks]
-            result = index(docs, records, self._open_store(counting), cleanup="full", source_id_key="file",
+            store = self._open_store(counting)
+            self._store = None  # a reading handle opened before is stale now
+            result = index(docs, records, store, cleanup="full", source_id_key="file",
                            batch_size=32, key_encoder=lambda d: d.metadata["chunk_id"])
+            vectors = self._store_vectors(store, [c.chunk_id for c in corpus.chunks])
         finally:
             records.engine.dispose()
 
@@ -262,6 +295,7 @@ class NoteIndex:
         now = {c.position: c.chunk_id for c in corpus.chunks}
         updated = sum(1 for k, cid in now.items() if k in before and before[k] != cid)
         version = index_version(corpus.chunks)
+        self._save_vectors(version, [c.chunk_id for c in corpus.chunks], vectors)
         _write_atomic(self._chunks_file, _jsonl([c.metadata() for c in corpus.chunks]))
         _write_atomic(self._questions_file, _jsonl([q.to_dict() for q in corpus.questions]))
         report = IngestReport(

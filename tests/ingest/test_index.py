@@ -72,3 +72,28 @@ def test_undecodable_bytes_do_not_lose_the_note(services, small_corpus):
     r = services.ingest()
     assert r.files == 3
     assert any(q.question == "What is drift?" for q in services.question_bank())
+
+
+def _build_in_another_process(corpus: str, data: str) -> int:
+    from conftest import FakeEmbeddings
+
+    services = build_services(Settings(corpus_dir=corpus, data_dir=data), embeddings=FakeEmbeddings())
+    return services.ingest().chunks
+
+
+def test_an_index_rebuilt_by_another_process_is_read_and_rebuilt_here(services, small_corpus, tmp_path):
+    """`coach ingest` in a terminal while the app runs: the app must read the new version, and its own
+    re-index must still work (Chroma's cached handles in this process are stale then)."""
+    import multiprocessing
+
+    services.ingest()
+    assert services.retriever.search("What is a feature flag?").hits  # this process holds its handles now
+    (small_corpus / "extra.md").write_text("# Extra\n\n### 1. What is a feature flag?\n\n**Answer:** A switch for code paths.\n")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        chunks = pool.apply(_build_in_another_process, (str(small_corpus), str(services.settings.paths.data_dir)))
+    assert len(services.index.snapshot().chunks) == chunks
+    assert services.retriever.search("What is a feature flag?").hits[0].chunk.file == "extra.md"
+    (small_corpus / "extra.md").unlink()
+    report = services.ingest()  # the Notes tab's re-index, in this process
+    assert report.deleted == 1 and report.embedded == 0
+    assert all(c.file != "extra.md" for c in services.index.snapshot().chunks)
