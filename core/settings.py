@@ -43,6 +43,11 @@ class PathSettings(_Section):
     def progress_db(self) -> Path:
         return self.data_dir / "progress.sqlite"
 
+    @property
+    def reports_dir(self) -> Path:
+        """Session reports of the mock interviews (Markdown)."""
+        return self.data_dir / "reports"
+
 
 class ChunkingSettings(_Section):
     chunk_max_words: int = Field(180, ge=40, description="Sections longer than this are split again, heading repeated.")

@@ -88,7 +88,8 @@ class Services:
 
         plan = plan_session(self.question_bank(), self.progress_store, count, topics=topics or None, weak=weak, rng=rng)
         return Interview(plan=plan, store=self.progress_store, retriever=self.retriever, llm=self.chat_model,
-                         embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics")
+                         embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics",
+                         report_dir=self.settings.paths.reports_dir)
 
     def ingest(self, progress: Progress | None = None) -> IngestReport:
         return self.index.build(progress=progress)

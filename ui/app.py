@@ -69,6 +69,7 @@ def launch_kwargs(settings: Settings) -> dict:
         "footer_links": ["settings"],
         # Gradio refuses bigger uploads outright; within this, ui.uploads explains its own limit.
         "max_file_size": max(4 * settings.ui.upload_max_bytes, 10_000_000),
+        "allowed_paths": [str(settings.paths.reports_dir)],  # the session reports, for download
     }
 
 

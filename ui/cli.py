@@ -342,7 +342,8 @@ def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no
 @friendly
 def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic", help="A topic (section of the notes); repeat for several."),
               count: int = typer.Option(5, "--count", min=1, max=50),
-              weak: bool = typer.Option(False, "--weak", help="Only your weakest topics.")):
+              weak: bool = typer.Option(False, "--weak", help="Only your weakest topics."),
+              report: Path = typer.Option(None, "--report", dir_okay=False, help="Also write the session report (Markdown) to this file.")):
     """A mock interview in the terminal: answer, get a score, feedback and a follow-up."""
     from ingest.models import split_heading
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
@@ -374,6 +375,14 @@ def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic
                 out.print("\n" + ev.text(), highlight=False)
                 for d in ev.due[:10]:
                     out.print(f"  comes back {d['due'] or '-'}: {d['question']}", highlight=False)
+                if report is not None:
+                    try:
+                        report.write_text(ev.report, encoding="utf-8")
+                    except OSError as e:
+                        raise CoachError(f"cannot write the report to {report}: {e.strerror or e}") from e
+                    out.print(f"[dim]Report written to {escape(str(report))}[/]")
+                elif ev.report_path is not None:
+                    out.print(f"[dim]Report saved in {escape(str(ev.report_path))}[/]")
                 return True
         return False
 

@@ -12,8 +12,12 @@ import pandas as pd
 
 from ui import render
 from rag.interview.bands import WEAK_BELOW, band
+from rag.interview.report import list_reports
 from ui.common import FREE, guarded
 
+
+
+MAX_REPORTS = 10  # the newest session reports offered for download
 
 
 def mastery_frame(store) -> pd.DataFrame:
@@ -126,6 +130,8 @@ def build_progress_tab(services):
             due = gr.HTML(elem_id="due-panel", padding=False)
             sessions = gr.Dataframe(label="Sessions", interactive=False, elem_id="sessions-table",
                                     max_height=240, wrap=True, column_widths=["27%", "19%", "14%", "40%"])
+            reports = gr.File(label="Session reports (newest first)", file_count="multiple", interactive=False,
+                              elem_id="session-reports", height=160)
 
     @guarded
     def refresh():
@@ -133,9 +139,10 @@ def build_progress_tab(services):
         mastery = mastery_frame(store)
         fig = mastery_figure(mastery)
         bank = {q.qid: q for q in services.question_bank()}
+        saved = [str(p) for p in list_reports(services.settings.paths.reports_dir)[:MAX_REPORTS]]
         return (overview_html(store, mastery), gr.update(value=fig, visible=fig is not None), mastery,
-                due_html(store, bank), sessions_frame(store))
+                due_html(store, bank), sessions_frame(store), saved or None)
 
-    outputs = [overview, plot, table, due, sessions]
+    outputs = [overview, plot, table, due, sessions, reports]
     refresh_btn.click(refresh, None, outputs, api_name="progress", **FREE)
     return refresh, outputs

@@ -10,15 +10,19 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 
 from ingest.models import QuestionItem
 from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, grounded_followup,
                                    missed_point_question)
 from rag.interview.bands import WEAK_BELOW
+from rag.interview.report import save_report, session_report
 from rag.interview.grading import Grade, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
 from rag.streaming import text_deltas
+from rag.vectors import embed_unit
 
 
 @dataclass
@@ -31,6 +35,9 @@ class Turn:
     origin: str = "plan"  # "plan" (from the question bank), "model" (the chat model's follow-up) or "fallback"
     revealed: int = 0  # hints given
     grade: Grade | None = None
+    answer: str = ""  # what the candidate said
+    feedback: str = ""  # what the interviewer said back
+    outcome: str = ""  # "answered", "skipped", "shown" (the notes' answer was asked for); "" if never reached
 
 
 @dataclass
@@ -64,6 +71,8 @@ class Summary:
     due: list[dict]  # question, topic, due (ISO)
     answered: int
     mean_score: float | None
+    report: str = ""  # the session report (Markdown)
+    report_path: Path | None = None  # where it was saved, if a report folder was given
 
     def text(self) -> str:
         if not self.answered:
@@ -87,9 +96,12 @@ def parse_command(text: str) -> str | None:
 
 class Interview:
     def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, subject: str = "",
-                 mode: str = "topics", session_id: str | None = None) -> None:
+                 mode: str = "topics", session_id: str | None = None, report_dir: Path | None = None) -> None:
         self.plan, self.store, self.retriever, self.llm = plan, store, retriever, llm
         self.embeddings, self.subject, self.mode = embeddings, subject, mode
+        self.report_dir = report_dir
+        self.started = datetime.now(timezone.utc)
+        self.turns: list[Turn] = []  # every question asked, follow-ups included, in order
         self.session_id = session_id or uuid.uuid4().hex[:12]
         self.index = -1
         self.turn: Turn | None = None
@@ -116,9 +128,8 @@ class Interview:
                 points.append(p)
                 sources.append(h.chunk.heading)
         if len(points) > 6:  # keep those closest to the question
-            vecs = self.embeddings.embed_documents([question, *points])
-            q = vecs[0]
-            sims = [sum(a * b for a, b in zip(q, v)) for v in vecs[1:]]
+            vecs = embed_unit(self.embeddings, [question, *points])
+            sims = list(vecs[1:] @ vecs[0])
             keep = sorted(sorted(range(len(points)), key=lambda i: -sims[i])[:6])
             points, sources = [points[i] for i in keep], [sources[i] for i in keep]
         return points, sources
@@ -131,6 +142,7 @@ class Interview:
         item = self.plan[self.index]
         points, sources = self._reference(item)
         self.turn = Turn(item, item.question, points, sources)
+        self.turns.append(self.turn)
         yield Ask(item.question, self.turn, self.index + 1, len(self.plan))
 
     def start(self) -> Iterator[Event]:
@@ -152,6 +164,7 @@ class Interview:
             yield Info(self._hint())
         elif cmd in ("skip", "show"):
             turn = self.turn
+            turn.outcome = "shown" if cmd == "show" else "skipped"
             if not turn.followup and turn.grade is None:
                 self._record(turn, 0, f"({cmd})")
             if cmd == "show":
@@ -188,7 +201,7 @@ class Interview:
         grade = grade_answer(text, turn.question, turn.points, self.embeddings)
         for p, src in zip(grade.points, turn.sources):
             p.source = src
-        turn.grade = grade
+        turn.grade, turn.answer, turn.outcome = grade, text, "answered"
         if not turn.followup:
             self._record(turn, grade.score, text)
         yield Graded(grade, turn)
@@ -208,9 +221,11 @@ class Interview:
         for delta in text_deltas(self.generate.stream(inputs)):
             out = splitter.feed(delta)
             if out:
+                turn.feedback += out
                 yield Feedback(out)
         rest = splitter.finish()
         if rest:
+            turn.feedback += rest
             yield Feedback(rest)
         question, origin = splitter.followup, "model"
         if not grounded_followup(question, " ".join([notes, turn.question, *missing])):
@@ -220,6 +235,7 @@ class Interview:
             return
         points, sources = self._points_from_notes(question, history=[turn.question])
         self.turn = Turn(turn.item, question, points, sources, followup=True, origin=origin)
+        self.turns.append(self.turn)
         yield Ask(question, self.turn, self.index + 1, len(self.plan))
 
     # --- the end ------------------------------------------------------------------------------
@@ -239,5 +255,9 @@ class Interview:
             when = self.store.card_due(item.qid)
             due.append({"question": item.question, "topic": item.topic, "due": when.isoformat(timespec="minutes") if when else None})
         scores = [s for _, s in self.results]
-        yield Summary(rows, weakest, sorted(due, key=lambda d: d["due"] or ""), len(scores),
-                      sum(scores) / len(scores) if scores else None)
+        summary = Summary(rows, weakest, sorted(due, key=lambda d: d["due"] or ""), len(scores),
+                          sum(scores) / len(scores) if scores else None)
+        summary.report = session_report(self.turns, summary, self.started, self.subject)
+        if self.report_dir is not None and self.turns:
+            summary.report_path = save_report(summary.report, self.report_dir, self.started, self.session_id)
+        yield summary

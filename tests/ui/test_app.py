@@ -128,13 +128,18 @@ def test_commands_after_the_end_do_not_crash(client):
     assert chat2 == chat
 
 
-def test_progress_shows_mastery_due_cards_and_sessions(client):
-    overview, plot, table, due, sessions = client.predict(api_name="/progress")
-    assert not table["data"] and "No answers yet" in overview  # nothing answered yet
+def test_progress_shows_mastery_due_cards_sessions_and_reports(client):
+    overview, plot, table, due, sessions, reports = client.predict(api_name="/progress")
+    assert not table["data"] and "No answers yet" in overview and not reports  # nothing answered yet
     client.predict([], False, 1, api_name="/interview_start")
     client.predict("You version the data and the model and roll back on a metric drop.", api_name="/interview_answer")
     client.predict(api_name="/interview_end")
-    overview, plot, table, due, sessions = client.predict(api_name="/progress")
+    overview, plot, table, due, sessions, reports = client.predict(api_name="/progress")
+    assert len(reports) == 1 and reports[0]["orig_name"].endswith(".md")
+    import httpx
+
+    text = httpx.get(reports[0]["url"], timeout=10).text
+    assert text.startswith("# ") and "> You version the data and the model and roll back on a metric drop." in text
     assert "1 answer" in overview and "mean" in overview
     assert plot is not None
     assert table["data"] and len(table["headers"]) == 4

@@ -501,3 +501,14 @@ def test_eval_compare_prints_unchanged_and_changed_metrics(tmp_path):
     result = runner.invoke(app, ["eval-compare", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     assert "retrieval.all.mrr" in result.output and "+0.1" in result.output and "+0.0" in result.output
+
+
+def test_interview_report_is_written_to_the_given_file(env, tmp_path):
+    fakes = Fakes()
+    path = tmp_path / "session.md"
+    r = ok(invoke(["interview", "--count", "1", "--report", str(path)], fakes,
+                  input="A canary sends a small share of traffic to the new model.\n"))
+    assert f"Report written to {path}" in flat(r.stdout)
+    text = path.read_text(encoding="utf-8")
+    assert "## Question 1: " in text and "> A canary sends a small share of traffic to the new model." in text
+    assert "**Score " in text and "## Coming back" in text
