@@ -92,7 +92,16 @@ class Services:
                          report_dir=self.settings.paths.reports_dir)
 
     def ingest(self, progress: Progress | None = None) -> IngestReport:
-        return self.index.build(progress=progress)
+        """Index the notes, then keep the interview history in step with them (a reworded question
+        keeps its card; a removed one is archived)."""
+        report = self.index.build(progress=progress)
+        kept = self.progress_store.reconcile(self.index.questions())
+        if kept["moved"]:
+            report.warnings.append(f"kept the practice history of {len(kept['moved'])} reworded question(s)")
+        if kept["archived"]:
+            report.warnings.append(f"archived the practice history of {len(kept['archived'])} question(s) "
+                                   "no longer in the notes (it comes back if they do)")
+        return report
 
 
 def build_services(settings: Settings, **fakes) -> Services:

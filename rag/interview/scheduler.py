@@ -11,6 +11,7 @@ Thread-safe: every call opens its own connection; writes are serialised by a loc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sqlite3
@@ -29,6 +30,7 @@ from fsrs import Card, Rating, Scheduler
 from ingest.models import QuestionItem
 from rag.interview.bands import WEAK_BELOW  # a topic whose mean recent score is under this is "weak"
 from rag.interview.grading import score_to_rating
+from rag.lexical import content_words
 
 
 _SCHEMA = """
@@ -44,6 +46,22 @@ CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, mode TEXT,
     topics TEXT, n_questions INTEGER);
 """
+# Added later (existing databases get them on open): what the card's question was, to find it again
+# when the notes reword it, and when it was archived because the notes no longer ask it.
+_CARD_COLUMNS = {"question": "TEXT", "file": "TEXT", "answer_hash": "TEXT", "archived_at": "TEXT"}
+_ACTIVE = "archived_at IS NULL"
+SAME_QUESTION = 0.5  # content-word overlap (Jaccard) above which a new question is a rewording of an old one
+
+
+def answer_hash(answer: str) -> str:
+    """A fingerprint of a reference answer, blind to spacing and case ("" for no answer)."""
+    text = " ".join((answer or "").lower().split())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(content_words(a)), set(content_words(b))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
 def default_scheduler() -> Scheduler:
@@ -88,6 +106,10 @@ class ProgressStore:
         with self._lock, self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            have = {r["name"] for r in conn.execute("PRAGMA table_info(cards)")}
+            for name, kind in _CARD_COLUMNS.items():
+                if name not in have:
+                    conn.execute(f"ALTER TABLE cards ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -113,8 +135,10 @@ class ProgressStore:
 
     # --- writing -------------------------------------------------------------------------
     def record_answer(self, qid: str, topic: str, score: int, rating_override: Rating | int | None = None,
-                      session_id: str | None = None, answer_text: str = "", now: datetime | None = None) -> CardState:
-        """Review the question's card with the rating for ``score`` and log the answer; durable on return."""
+                      session_id: str | None = None, answer_text: str = "", now: datetime | None = None,
+                      item: QuestionItem | None = None) -> CardState:
+        """Review the question's card with the rating for ``score`` and log the answer; durable on return.
+        ``item`` (the bank's question) is remembered so a reworded question keeps its card."""
         now = _utc(now)
         rating = Rating(int(rating_override)) if rating_override is not None else score_to_rating(score)
         with self._write() as conn:
@@ -128,6 +152,9 @@ class ProgressStore:
                 " last_score=excluded.last_score, reps=excluded.reps, updated_at=excluded.updated_at, due_ts=excluded.due_ts",
                 (qid, topic, json.dumps(card.to_dict()), int(score), reps, now.isoformat(), card.due.timestamp()),
             )
+            if item is not None:
+                conn.execute("UPDATE cards SET question=?, file=?, answer_hash=?, archived_at=NULL WHERE qid=?",
+                             (item.question, item.file, answer_hash(item.answer), qid))
             conn.execute(
                 "INSERT INTO reviews (qid, topic, session_id, score, rating, answered_at, answer_text) VALUES (?,?,?,?,?,?,?)",
                 (qid, topic, session_id, int(score), int(rating), now.isoformat(), answer_text),
@@ -145,6 +172,48 @@ class ProgressStore:
             )
         return session_id
 
+    def reconcile(self, bank: list[QuestionItem], now: datetime | None = None) -> dict[str, list]:
+        """Keep the cards in step with edited notes.  A card whose question the bank no longer holds
+        moves to the new question that replaced it (the same reference answer, or a question of the
+        same file worded alike) with its history; otherwise it is archived (kept, not shown, and
+        back when the question returns).  Returns the qids ``moved`` (old, new), ``archived``, ``restored``."""
+        in_bank = {q.qid: q for q in bank}
+        out: dict[str, list] = {"moved": [], "archived": [], "restored": []}
+        with self._write() as conn:
+            rows = conn.execute("SELECT qid, question, file, answer_hash, archived_at FROM cards").fetchall()
+            carded = {r["qid"] for r in rows}
+            newcomers = [q for q in bank if q.qid not in carded]
+            for r in rows:
+                if r["qid"] in in_bank:
+                    if r["archived_at"] is not None:
+                        conn.execute("UPDATE cards SET archived_at=NULL WHERE qid=?", (r["qid"],))
+                        out["restored"].append(r["qid"])
+                    continue
+                match = self._replacement(r, newcomers)
+                if match is not None:
+                    newcomers.remove(match)
+                    conn.execute("UPDATE cards SET qid=?, topic=?, question=?, file=?, answer_hash=?, archived_at=NULL"
+                                 " WHERE qid=?", (match.qid, match.topic, match.question, match.file,
+                                                  answer_hash(match.answer), r["qid"]))
+                    conn.execute("UPDATE reviews SET qid=?, topic=? WHERE qid=?", (match.qid, match.topic, r["qid"]))
+                    out["moved"].append((r["qid"], match.qid))
+                elif r["archived_at"] is None:
+                    conn.execute("UPDATE cards SET archived_at=? WHERE qid=?", (_utc(now).isoformat(), r["qid"]))
+                    out["archived"].append(r["qid"])
+        return out
+
+    @staticmethod
+    def _replacement(card: sqlite3.Row, newcomers: list[QuestionItem]) -> QuestionItem | None:
+        if card["answer_hash"]:
+            for q in newcomers:
+                if answer_hash(q.answer) == card["answer_hash"]:
+                    return q
+        if not card["question"]:
+            return None
+        scored = [(_overlap(card["question"], q.question), q) for q in newcomers if q.file == card["file"]]
+        best = max(scored, key=lambda t: t[0], default=(0.0, None))
+        return best[1] if best[0] >= SAME_QUESTION else None
+
     def end_session(self, session_id: str, now: datetime | None = None) -> None:
         with self._write() as conn:
             conn.execute("UPDATE sessions SET ended_at = ? WHERE session_id = ?", (_utc(now).isoformat(), session_id))
@@ -160,7 +229,7 @@ class ProgressStore:
                          row["last_score"], row["reps"], datetime.fromisoformat(row["updated_at"]))
 
     def cards(self) -> dict[str, CardState]:
-        return {r["qid"]: self._state(r) for r in self._rows("SELECT * FROM cards")}
+        return {r["qid"]: self._state(r) for r in self._rows(f"SELECT * FROM cards WHERE {_ACTIVE}")}
 
     def card_due(self, qid: str) -> datetime | None:
         rows = self._rows("SELECT * FROM cards WHERE qid = ?", (qid,))
@@ -168,14 +237,15 @@ class ProgressStore:
 
     def due_cards(self, now: datetime | None = None) -> list[CardState]:
         """Cards due at ``now``, most overdue first."""
-        rows = self._rows("SELECT * FROM cards WHERE due_ts <= ? ORDER BY due_ts, qid", (_utc(now).timestamp(),))
+        rows = self._rows(f"SELECT * FROM cards WHERE due_ts <= ? AND {_ACTIVE} ORDER BY due_ts, qid",
+                          (_utc(now).timestamp(),))
         return [self._state(r) for r in rows]
 
     def topic_mastery(self, now: datetime | None = None) -> list[TopicMastery]:
         """Per answered topic, weakest first."""
         rows = self._rows(
             "SELECT topic, AVG(last_score) AS mean, COUNT(*) AS n, SUM(due_ts <= ?) AS due"
-            " FROM cards GROUP BY topic ORDER BY mean, topic", (_utc(now).timestamp(),))
+            f" FROM cards WHERE {_ACTIVE} GROUP BY topic ORDER BY mean, topic", (_utc(now).timestamp(),))
         return [TopicMastery(r["topic"], float(r["mean"]), int(r["n"]), int(r["due"] or 0)) for r in rows]
 
     def weakest_topics(self, n: int = 3, now: datetime | None = None) -> list[str]:

@@ -193,7 +193,7 @@ class Interview:
 
     def _record(self, turn: Turn, score: int, answer: str) -> None:
         self.store.record_answer(turn.item.qid, turn.item.topic, score, session_id=self.session_id,
-                                 answer_text=answer)
+                                 answer_text=answer, item=turn.item)
         self.results.append((turn.item, score))
 
     def _answer(self, text: str) -> Iterator[Event]:

@@ -164,3 +164,75 @@ def test_concurrent_writers_lose_nothing(store):
         t.join()
     assert len(store.history()) == 90
     assert sum(c.reps for c in store.cards().values()) == 90
+
+
+# --- the question bank follows note edits ---------------------------------------------------
+def _item(qid, question, answer="Shift a small share of traffic first.", file="n.md", topic="Deploy"):
+    from ingest.models import QuestionItem
+
+    return QuestionItem(qid=qid, question=question, answer=answer, file=file, headings=(topic, question), topic=topic)
+
+
+def test_a_reworded_question_keeps_its_card_and_history(tmp_path):
+    store = ProgressStore(tmp_path / "p.sqlite")
+    old = _item("q-old", "What is canary deployment?")
+    other = _item("q-2", "Why use a feature store?", answer="Shared features.")
+    for score in (30, 80):
+        store.record_answer(old.qid, old.topic, score, item=old)
+    store.record_answer(other.qid, other.topic, 50, item=other)
+    same_answer = _item("q-new", "Explain how a canary release works")  # reworded, answer unchanged
+    result = store.reconcile([same_answer, other])
+    assert result == {"moved": [("q-old", "q-new")], "archived": [], "restored": []}
+    assert store.cards()["q-new"].reps == 2 and "q-old" not in store.cards()
+    assert [h["score"] for h in store.history(qid="q-new")] == [80, 30]
+
+
+def test_a_reworded_question_with_an_edited_answer_is_found_by_its_words(tmp_path):
+    store = ProgressStore(tmp_path / "p.sqlite")
+    old = _item("q-old", "What is canary deployment and how does it work?")
+    store.record_answer(old.qid, old.topic, 40, item=old)
+    elsewhere = _item("q-x", "What is canary deployment and how does it work?", answer="x", file="other.md")
+    reworded = _item("q-new", "What is a canary deployment, and how does it work?", answer="Edited: 5% of traffic first.")
+    assert store.reconcile([elsewhere, reworded])["moved"] == [("q-old", "q-new")]  # same file only
+
+
+def test_a_removed_question_is_archived_not_lost_and_comes_back(tmp_path):
+    store = ProgressStore(tmp_path / "p.sqlite")
+    gone = _item("q-gone", "What is shadow deployment?", answer="Mirror traffic.")
+    store.record_answer(gone.qid, gone.topic, 20, item=gone)
+    unrelated = _item("q-new", "How do you version datasets?", answer="DVC.")
+    assert store.reconcile([unrelated]) == {"moved": [], "archived": ["q-gone"], "restored": []}
+    assert store.cards() == {} and store.due_cards(datetime.now(timezone.utc) + timedelta(days=400)) == []
+    assert store.topic_mastery() == [] and [h["score"] for h in store.history(qid="q-gone")] == [20]
+    assert store.reconcile([unrelated]) == {"moved": [], "archived": [], "restored": []}  # archived once
+    assert store.reconcile([unrelated, gone])["restored"] == ["q-gone"]
+    assert store.cards()["q-gone"].last_score == 20
+
+
+def test_reingesting_edited_notes_keeps_the_history(tmp_path, small_corpus, fake_embeddings):
+    from core.settings import Settings
+    from rag.services import build_services
+
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data"), embeddings=fake_embeddings)
+    services.ingest()
+    item = next(q for q in services.question_bank() if q.answer and q.file.startswith("003"))
+    services.progress_store.record_answer(item.qid, item.topic, 35, item=item)
+    note = small_corpus / item.file
+    note.write_text(note.read_text(encoding="utf-8").replace(item.question, item.question.rstrip("?") + ", in short?"),
+                    encoding="utf-8")
+    report = services.ingest()
+    new = next(q for q in services.question_bank() if q.question == item.question.rstrip("?") + ", in short?")
+    assert new.qid != item.qid and services.progress_store.cards()[new.qid].last_score == 35
+    assert "kept the practice history of 1 reworded question(s)" in report.warnings
+
+
+def test_a_progress_db_from_before_the_new_columns_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE cards (qid TEXT PRIMARY KEY, topic TEXT NOT NULL, card_json TEXT NOT NULL,"
+                       " last_score INTEGER, reps INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, due_ts REAL NOT NULL);")
+    conn.close()
+    store = ProgressStore(path)
+    store.record_answer("q1", "T", 70)
+    cols = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(cards)")}
+    assert {"question", "file", "answer_hash", "archived_at"} <= cols and store.cards()["q1"].last_score == 70
