@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 def test_ragas_runs_offline_against_the_embedded_model(real_services):
     settings = real_services.settings.replace(**{"judge_base_url": "local"})
     answer = real_services.chain.ask("explain canary vs blue-green")
-    judge, note = make_ragas_judge(settings, real_services.chat_model)
+    judge, note = make_ragas_judge(settings.judge, settings.chat, real_services.chat_model)
     assert judge is not None and note.startswith("local at http://127.0.0.1:"), note
     with judge:
         score = judge.score("explain canary vs blue-green", answer.answer, answer.context)

@@ -22,9 +22,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LONG = 120_000  # ms: generation on 2 cores is ~16 tokens/s
-ANSWER = ("Canary sends a small share of traffic to the new model and increases it gradually while "
-          "watching error rates and latency. Blue-green keeps two identical environments and switches "
-          "the load balancer at once, so rollback is instant.")
 
 
 def _existing_model() -> Path | None:
@@ -61,7 +58,7 @@ def app_url(tmp_path_factory):
     demo = build_app(settings, services)
     launch(demo, settings, server_port=_free_port(), prevent_thread_lock=True, quiet=True)
     try:
-        yield demo.local_url, answer_maker(services.question_bank())
+        yield demo.local_url, answer_maker(services.question_bank(), services.embeddings)
     finally:
         demo.close()
         from rag.llm import xllama
@@ -74,26 +71,39 @@ def _assistant_text(page, chat: str) -> str:
     return bots.last.inner_text() if bots.count() else ""
 
 
-def partial_answer(reference: str) -> str:
-    """About the first half of a reference answer, as a candidate would say it."""
+def partial_answer(reference: str) -> str | None:
+    """About the first half of a reference answer, as a candidate would say it (None: nothing to say)."""
     import re
 
     lines = [re.sub(r"[*_`>#|]|^\s*(?:[-+]|\d+[.)])\s+|^\s*(?:A|Answer)\s*:\s*", "", line).strip()
              for line in reference.splitlines()]
     lines = [line for line in lines if len(line.split()) >= 2]
     if not lines:
-        return ANSWER
+        return None
     keep = lines[: max(1, (len(lines) + 1) // 2)]
     return " ".join(line if line.endswith((".", "!", "?")) else line + "." for line in keep)[:600]
 
 
-def answer_maker(bank) -> callable:
-    by_question = {q.question.strip(): q for q in bank}
+def answer_maker(bank, embeddings) -> callable:
+    """``answer_for(question)``: (half of the notes' answer, the score the grader gives it), or None
+    when the notes give no answer to grade it against (a scenario) or the same question is in two
+    notes (the chat shows only its text, so which answer it is graded against is unknown)."""
+    from rag.interview.grading import grade_answer
+    from rag.interview.keypoints import split_key_points
 
-    def answer_for(question: str) -> str | None:
-        """Half of the notes' answer, or None when the notes give none (a scenario)."""
-        item = by_question.get(question.strip())
-        return partial_answer(item.answer) if item and item.answer.strip() else None
+    by_question: dict[str, list] = {}
+    for q in bank:
+        by_question.setdefault(q.question.strip(), []).append(q)
+
+    def answer_for(question: str) -> tuple[str, int] | None:
+        items = by_question.get(question.strip(), [])
+        item = items[0] if len(items) == 1 else None
+        points = split_key_points(item.answer) if item and item.answer.strip() else []
+        answer = partial_answer(item.answer) if points else None
+        if not answer:
+            return None
+        # the interviewer grades a bank question against the key points of its answer, the same way
+        return answer, grade_answer(answer, item.question, points, embeddings).score
     return answer_for
 
 
@@ -123,13 +133,14 @@ def drive(page, url: str, artifacts: Path, log=print, answer_for=lambda q: None)
     assert len(answer) > 40 and "Traceback" not in answer
     assert page.locator("#sources-panel .src").count() >= 2
     links = page.locator('#ask-chat a[href^="#src-"]')
-    if links.count():  # a citation jumps to its source entry, in the page (no reload, no new tab)
-        href = links.first.get_attribute("href")
-        links.first.click()
-        page.wait_for_function(f"() => location.hash === '{href}'", timeout=5_000)
-        assert page.locator(f"#sources-panel {href}").is_visible()
-        assert len(page.context.pages) == 1
     log(f"citation links: {links.count()}")
+    assert links.count() >= 1, f"no citation link in the answer: {answer}"
+    # a citation jumps to its source entry, in the page (no reload, no new tab)
+    href = links.first.get_attribute("href")
+    links.first.click()
+    page.wait_for_function(f"() => location.hash === '{href}'", timeout=5_000)
+    assert page.locator(f"#sources-panel {href}").is_visible()
+    assert len(page.context.pages) == 1
     page.screenshot(path=str(artifacts / "ask.png"))
 
     # --- Mock interview: question, answer, score within seconds, then a follow-up --------------
@@ -137,23 +148,27 @@ def drive(page, url: str, artifacts: Path, log=print, answer_for=lambda q: None)
     page.click("#iv-start")
     page.wait_for_function("""() => document.querySelector('#iv-chat') &&
         document.querySelector('#iv-chat').innerText.includes('Question 1 of')""", timeout=LONG)
-    answer = None
-    for number in range(1, 5):  # skip scenarios the notes leave unanswered (Skip is exercised too)
+    planned = None
+    for number in range(1, 5):  # skip scenarios and ambiguous questions (Skip is exercised too)
         asked = _assistant_text(page, "#iv-chat").split("\n")[-1].strip()
         log(f"asked: {asked}")
-        answer = answer_for(asked)
-        if answer:
+        planned = answer_for(asked)
+        if planned:
             break
         page.click("#iv-skip")
         page.wait_for_function(f"""() => document.querySelector('#iv-chat').innerText.includes(
             'Question {number + 1} of')""", timeout=LONG)
+    assert planned, f"none of the first {number} questions has an answer in the notes to answer with"
+    answer, expected = planned
     t0 = time.time()
-    page.fill("#iv-input textarea", answer or ANSWER)
+    page.fill("#iv-input textarea", answer)
     page.press("#iv-input textarea", "Enter")
     page.wait_for_selector("#scorecard .sc-score", timeout=LONG)
     log(f"score after {time.time() - t0:.1f} s")
     score = int(page.locator("#scorecard .sc-score").inner_text().split("/")[0].strip())
-    assert 0 <= score <= 100
+    log(f"score shown {score}/100, grader {expected}/100")
+    assert score == expected, f"the scorecard shows {score}, the grader gives {expected} for: {answer}"
+    assert score >= 20, f"half of the notes' answer scored {score}: {answer}"  # not graded off-topic
     assert page.locator("#scorecard .sc-points li").count() >= 1
     page.wait_for_function(f"""() => document.querySelector('#iv-chat').innerText.includes('Follow-up \u00b7')
         || document.querySelector('#iv-chat').innerText.includes('Question {number + 1} of')""", timeout=LONG)
@@ -199,9 +214,12 @@ if __name__ == "__main__":  # drive an already running app: python tests/ui/test
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pg = b.new_page(viewport={"width": 1366, "height": int(os.environ.get("H", 768))})
-        from ingest.indexer import read_questions
-        from core.settings import Settings
+        from core.settings import load_settings
+        from rag.services import build_services
 
-        bank = read_questions(Settings(data_dir=Path(os.environ["COACH_DATA_DIR"]))) if "COACH_DATA_DIR" in os.environ else []
-        drive(pg, sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else ARTIFACTS, answer_for=answer_maker(bank))
+        bank = build_services(load_settings()).question_bank()
+        from rag.embeddings import make_embeddings
+
+        drive(pg, sys.argv[1], Path(sys.argv[2]) if len(sys.argv) > 2 else ARTIFACTS,
+              answer_for=answer_maker(bank, make_embeddings()))
         b.close()
