@@ -33,7 +33,8 @@ class _Section(BaseModel):
 class PathSettings(_Section):
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of notes (.md, .markdown, .txt), read recursively.")
     data_dir: Path = Field(PROJECT_ROOT / ".coach-data", description="Index (Chroma store, record manager, chunks, question bank), model cache, progress DB.")
-    collection: str = Field("notes", min_length=3, description="Chroma collection name (3+ characters).")
+    collection: str = Field("notes", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$",
+                            description="Chroma collection name (3-63 letters, digits, . _ -).")
 
     @property
     def model_cache_dir(self) -> Path:
@@ -66,7 +67,7 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     context_k: int = Field(4, ge=1, le=10, description="Context blocks given to the chat model (and shown as sources).")
     context_min_ratio: float = Field(0.75, ge=0.0, le=1.0, description="After the first two, a hit joins the context only if its cosine is at least this share of the best.")
-    context_token_budget: int = Field(300, ge=100, description="Approximate tokens of note text put into the prompt (each costs ~14 ms before the first answer token).")
+    context_token_budget: int = Field(300, ge=100, description="Approximate tokens of note text put into the prompt (each costs ~16 ms before the first answer token).")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
     max_sentences: int = Field(8, ge=1, description="An answer is stopped after this many sentences or list lines (the prompt asks for 2-4; a runaway list or loop is cut).")
     subject: str | None = Field(None, description="What the notes are about, as the interviewer and the app's header name it (\"MLOps\"). Unset: taken from the notes' top headings.")

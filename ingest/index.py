@@ -33,7 +33,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
 
-from core.errors import IndexNotBuilt
+from core.errors import CorpusError, IndexNotBuilt
 from core.settings import ChunkingSettings, PathSettings
 from ingest.chunk import chunk_units
 from ingest.discover import discover_notes, write_note
@@ -249,9 +249,13 @@ class NoteIndex:
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, ids=np.asarray(ids), vectors=vectors)
         os.replace(tmp, path)
-        for old in self.folder.glob("vectors-*.npz"):
-            if old != path:
-                old.unlink(missing_ok=True)
+
+    def _drop_old_versions(self, version: str) -> None:
+        """Once ``index.json`` names ``version``, the files of earlier versions go."""
+        for pattern in ("vectors-*.npz", "titles-*.npy"):
+            for old in self.folder.glob(pattern):
+                if version not in old.name:
+                    old.unlink(missing_ok=True)
 
     def cached_vectors(self, name: str, version: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Vectors derived from one index version (e.g. section titles), computed once and kept
@@ -260,9 +264,9 @@ class NoteIndex:
         if path.exists():
             return np.load(path)
         vectors = compute()
-        for old in self.folder.glob(f"{name}-*.npy"):
-            old.unlink(missing_ok=True)
-        np.save(path, vectors)
+        tmp = path.with_name(path.name + ".tmp.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
         return vectors
 
     # --- writing -------------------------------------------------------------------------
@@ -276,6 +280,8 @@ class NoteIndex:
 
         t0 = time.perf_counter()
         corpus = load_corpus(self.corpus_dir, self.chunking.chunk_max_words, self.chunking.chunk_min_words)
+        if not corpus.chunks:  # never empty the store because every note came out blank
+            raise CorpusError(f"no text in the notes of {self.corpus_dir}: " + "; ".join(corpus.warnings[:5]))
         self.folder.mkdir(parents=True, exist_ok=True)
         records = SQLRecordManager(f"chroma/{self.collection}", db_url=f"sqlite:///{self._records_db}")
         records.create_schema()
@@ -309,6 +315,7 @@ class NoteIndex:
                 "files": {f: {"chunks": sum(c.file == f for c in corpus.chunks),
                               "questions": sum(q.file == f for q in corpus.questions)} for f in corpus.files}}
         _write_atomic(self._meta_file, json.dumps(meta, indent=1))
+        self._drop_old_versions(version)
         return report
 
     def _previous_keys(self) -> dict[tuple, str]:

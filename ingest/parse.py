@@ -216,13 +216,13 @@ class _Parser:
             self.question((*path, q), q, kind, lines, no)
 
 
-def _absorb(blocks: list[_Block], i: int, parents: tuple[str, ...]) -> tuple[list[_Ln], int]:
+def _absorb(blocks: list[_Block], i: int) -> tuple[list[_Ln], int]:
     """Lines of the sub-headings of ``blocks[i]`` (sub-headings as bold lines) and the next index.
-    Stops at a sub-heading that is a question of its own."""
+    Stops at a sub-heading that is a question of its own or holds question/answer labels."""
     lines, j = [], i + 1
     while j < len(blocks) and blocks[j].level > blocks[i].level:
         b = blocks[j]
-        if _is_question_heading(b.title, blocks[i].title, b.lines):
+        if _is_question_heading(b.title, blocks[i].title, b.lines) or _first_marker(b.lines) is not None:
             break
         lines += [_Ln(b.line, f"**{b.title}**", False), _Ln(b.line, "", False), *b.lines, _Ln(b.line, "", False)]
         j += 1
@@ -245,12 +245,12 @@ def parse_units(file: str, text: str) -> list[Unit]:
         if block.level and _is_question_heading(block.title, parent, block.lines):
             # the answer runs to the next question: its sub-sections are part of it
             if all(_is_blank(ln) for ln in block.lines):
-                sub, nxt = _absorb(blocks, i, path)
+                sub, nxt = _absorb(blocks, i)
                 lines = [ln for ln in sub if not _is_rule(ln)]  # separators between its parts
             elif _cut_at_rule(block.lines)[1]:  # a "---" ends the answer before its sub-sections
                 lines = block.lines
             else:
-                sub, nxt = _absorb(blocks, i, path)
+                sub, nxt = _absorb(blocks, i)
                 lines = block.lines + ([_Ln(block.line, "", False)] + sub if sub else [])
             parser.heading_question(path, block, lines)
         else:

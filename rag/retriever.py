@@ -1,8 +1,9 @@
 """Hybrid retrieval over the notes.
 
-Per query, three rankings are fused by reciprocal rank: exact vector search over chunks, BM25
-over chunks, and vector search over section titles (the heading path: a paraphrased question
-often matches the note's question better than its long answer).  Hits are then grouped by
+Per query, up to three rankings are fused by reciprocal rank: exact vector search over chunks,
+BM25 over chunks, and vector search over section titles (a paraphrased question often matches the
+note's question better than its long answer).  Since the tuning-part grid only the first weighs
+anything (``RANKING_WEIGHTS``); the other two are kept for measuring and are skipped at search time.  Hits are then grouped by
 section (one hit per section, its other retrieved parts kept for the context) and near-duplicate
 sections (the notes repeat topics across files) are dropped.  BM25, the chunk-vector matrix and
 the title vectors are built once per index version (from the index's snapshot), not per query.

@@ -79,6 +79,9 @@ def _raw_run(llm, messages, max_tokens: int) -> dict:
 
 
 def bench_llm(services) -> dict:
+    if not hasattr(services.chat_model, "raw_chat_completion"):
+        raise CoachError("the chat-model benchmark compares the chain with raw xllamacpp, so it needs the local "
+                         "model (COACH_LLM_PROVIDER=local); use --skip-llm for the rest")
     from rag.chain import Answer, AnswerChain, Sources
 
     t0 = time.perf_counter()

@@ -85,7 +85,7 @@ def ingest(ctx: typer.Context, corpus: Path = typer.Option(None, "--corpus", hel
     services = _services(ctx, _settings(corpus_dir=corpus))
     report = run_ingest_with_progress(services, quiet=as_json)
     for w in report.warnings:
-        err.print(f"[yellow]warning:[/] {w}")
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     if as_json:
         print(json.dumps(report.to_dict()))
         return
@@ -132,8 +132,9 @@ def retrieve(ctx: typer.Context, question: str = typer.Argument(None), k: int = 
         return
     out.print(f"[dim]{r.ms:.1f} ms; best cosine {r.best_vector:.2f} ({'covered' if r.covered else 'not covered'})[/]")
     for i, h in enumerate(r.hits, start=1):
-        out.print(f"[bold]{i}.[/] [cyan]{h.chunk.heading}[/] [dim](rrf {h.score:.4f}, cos {h.vector_score:.2f})[/]")
-        out.print("   " + h.chunk.text[:240].replace("\n", " ") + ("…" if len(h.chunk.text) > 240 else ""))
+        out.print(f"[bold]{i}.[/] [cyan]{escape(h.chunk.heading)}[/] [dim](rrf {h.score:.4f}, cos {h.vector_score:.2f})[/]")
+        out.print("   " + h.chunk.text[:240].replace("\n", " ") + ("…" if len(h.chunk.text) > 240 else ""),
+                  markup=False, highlight=False)
 
 
 def main() -> None:
@@ -144,7 +145,7 @@ def main() -> None:
 
 def _print_sources(sources) -> None:
     for h in sources:
-        out.print(f"  [dim][{h.n}] {h.chunk.heading}[/]")
+        out.print(f"  [dim]\\[{h.n}] {escape(h.chunk.heading)}[/]")
 
 
 @app.command()
@@ -320,6 +321,9 @@ def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no
     if grading:
         from evals.grading import run_grading_calibration
 
+        if check:
+            raise CoachError("--check has no gate for --grading yet: run `coach calibrate --grading` without it")
+
         ensure_index(services)
         with _progress_bar("grading") as bar:
             task = bar.add_task("grade", total=None)
@@ -360,17 +364,17 @@ def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic
         for ev in events:
             if isinstance(ev, Ask):
                 tag = "follow-up" if ev.turn.followup else f"question {ev.number}/{ev.total}"
-                out.print(f"\n[bold blue]interviewer ({tag}, {ev.turn.item.topic}):[/] {ev.text}")
+                out.print(f"\n[bold blue]interviewer ({tag}, {escape(ev.turn.item.topic)}):[/] {escape(ev.text)}")
             elif isinstance(ev, Graded):
                 g = ev.grade
-                out.print(f"[bold]score {g.score}/100[/] ({g.verdict}) {g.message}", highlight=False)
+                out.print(f"[bold]score {g.score}/100[/] ({g.verdict}) {escape(g.message)}", highlight=False)
                 for p in g.points:
                     mark = "[green]✓[/]" if p.covered else "[red]✗[/]"
-                    out.print(f"  {mark} {p.point} [dim]({split_heading(p.source)[-1]})[/]", highlight=False)
+                    out.print(f"  {mark} {escape(p.point)} [dim]({escape(split_heading(p.source)[-1])})[/]", highlight=False)
             elif isinstance(ev, Feedback):
                 out.print(ev.text, end="", highlight=False, markup=False)
             elif isinstance(ev, Info):
-                out.print(f"[yellow]{ev.text}[/]", highlight=False)
+                out.print(f"[yellow]{escape(ev.text)}[/]", highlight=False)
             elif isinstance(ev, Summary):
                 out.print("\n" + ev.text(), highlight=False)
                 for d in ev.due[:10]:

@@ -183,15 +183,27 @@ class ProgressStore:
             rows = conn.execute("SELECT qid, question, file, answer_hash, archived_at FROM cards").fetchall()
             carded = {r["qid"] for r in rows}
             newcomers = [q for q in bank if q.qid not in carded]
+            orphans = []
             for r in rows:
-                if r["qid"] in in_bank:
-                    if r["archived_at"] is not None:
-                        conn.execute("UPDATE cards SET archived_at=NULL WHERE qid=?", (r["qid"],))
-                        out["restored"].append(r["qid"])
+                if r["qid"] not in in_bank:
+                    orphans.append(r)
                     continue
-                match = self._replacement(r, newcomers)
+                q = in_bank[r["qid"]]  # still asked: refresh what the card remembers of it
+                conn.execute("UPDATE cards SET question=?, file=?, answer_hash=?, archived_at=NULL WHERE qid=?",
+                             (q.question, q.file, answer_hash(q.answer), r["qid"]))
+                if r["archived_at"] is not None:
+                    out["restored"].append(r["qid"])
+            # the same reference answer first, then the closest wording, so a loose match never
+            # takes the question that another card matches exactly
+            matches = {}
+            for exact in (True, False):
+                for r in orphans:
+                    if r["qid"] not in matches and (m := self._replacement(r, newcomers, exact)) is not None:
+                        matches[r["qid"]] = m
+                        newcomers.remove(m)
+            for r in orphans:
+                match = matches.get(r["qid"])
                 if match is not None:
-                    newcomers.remove(match)
                     conn.execute("UPDATE cards SET qid=?, topic=?, question=?, file=?, answer_hash=?, archived_at=NULL"
                                  " WHERE qid=?", (match.qid, match.topic, match.question, match.file,
                                                   answer_hash(match.answer), r["qid"]))
@@ -203,11 +215,9 @@ class ProgressStore:
         return out
 
     @staticmethod
-    def _replacement(card: sqlite3.Row, newcomers: list[QuestionItem]) -> QuestionItem | None:
-        if card["answer_hash"]:
-            for q in newcomers:
-                if answer_hash(q.answer) == card["answer_hash"]:
-                    return q
+    def _replacement(card: sqlite3.Row, newcomers: list[QuestionItem], exact: bool) -> QuestionItem | None:
+        if exact:
+            return next((q for q in newcomers if card["answer_hash"] and answer_hash(q.answer) == card["answer_hash"]), None)
         if not card["question"]:
             return None
         scored = [(_overlap(card["question"], q.question), q) for q in newcomers if q.file == card["file"]]

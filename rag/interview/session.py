@@ -259,5 +259,8 @@ class Interview:
                           sum(scores) / len(scores) if scores else None)
         summary.report = session_report(self.turns, summary, self.started, self.subject)
         if self.report_dir is not None and self.turns:
-            summary.report_path = save_report(summary.report, self.report_dir, self.started, self.session_id)
+            try:
+                summary.report_path = save_report(summary.report, self.report_dir, self.started, self.session_id)
+            except OSError as e:  # a full or read-only data folder must not lose the summary
+                yield Info(f"The session report could not be saved in {self.report_dir}: {e.strerror or e}")
         yield summary

@@ -87,3 +87,10 @@ def test_replace_changes_one_field_and_validates():
     assert t.paths.corpus_dir == s.paths.corpus_dir
     with pytest.raises(ValidationError, match="greater than or equal to 1"):
         s.replace(k=0)
+
+
+@pytest.mark.parametrize("name", ["my notes", "ab", "-notes", "n/otes"])
+def test_a_collection_name_chroma_would_refuse_is_a_settings_error(monkeypatch, name):
+    monkeypatch.setenv("COACH_COLLECTION", name)
+    with pytest.raises(SettingsError, match="collection"):
+        load_settings()

@@ -97,3 +97,13 @@ def test_an_index_rebuilt_by_another_process_is_read_and_rebuilt_here(services, 
     report = services.ingest()  # the Notes tab's re-index, in this process
     assert report.deleted == 1 and report.embedded == 0
     assert all(c.file != "extra.md" for c in services.index.snapshot().chunks)
+
+
+def test_notes_that_all_come_out_blank_never_empty_the_store(services, small_corpus):
+    first = services.ingest()
+    for note in small_corpus.iterdir():
+        note.write_text("\n\n---\n\n", encoding="utf-8")  # every note now parses to nothing
+    with pytest.raises(CorpusError, match="no text in the notes"):
+        services.ingest()
+    assert len(services.index.store.get()["ids"]) == first.chunks  # nothing was deleted
+    assert services.index.version() == first.version and services.retriever.search("model registry").hits

@@ -369,3 +369,9 @@ def test_a_question_subheading_is_not_swallowed_by_the_question_above():
                                              ("Q&A basics", "Q&A basics"), ("Query plans", "Query plans")])
 def test_strip_label(title, question):
     assert strip_label(title) == question
+
+
+def test_a_subsection_with_its_own_q_and_a_is_not_absorbed_into_the_question_above():
+    text = ("### 1. What is X?\nX is a thing.\n\n#### Related questions\n\n**Q:** What is Y?\n**Answer:** Y is other.\n")
+    qs = {u.question: u.answer for u in parse_units("n.md", text) if u.question}
+    assert qs == {"What is X?": "X is a thing.", "What is Y?": "Y is other."}

@@ -512,3 +512,16 @@ def test_interview_report_is_written_to_the_given_file(env, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "## Question 1: " in text and "> A canary sends a small share of traffic to the new model." in text
     assert "**Score " in text and "## Coming back" in text
+
+
+def test_note_text_that_looks_like_markup_is_printed_as_written(env, small_corpus):
+    (small_corpus / "paths.md").write_text("# Paths [/usr/bin] and [bold]\n\n### 1. Where do [red] binaries live?\n\n"
+                                           "**Answer:** In [/usr/bin] and [dim]/opt[/dim].\n", encoding="utf-8")
+    r = ok(invoke(["retrieve", "Where do binaries live in /usr/bin?"], Fakes()))
+    out = flat(r.stdout)
+    assert "Where do [red] binaries live?" in out and "In [/usr/bin] and [dim]/opt[/dim]." in out
+
+
+def test_calibrate_grading_has_no_gate_to_check(env):
+    line = _one_line_error(invoke(["calibrate", "--grading", "--check"], Fakes()))
+    assert "--check has no gate for --grading" in line
