@@ -32,6 +32,11 @@ _BARE_FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})\s*")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 
 
+def is_rule(line: str) -> bool:
+    """A thematic break (``---``, ``***``, ``___``), as CommonMark writes it."""
+    return bool(_RULE.match(line))
+
+
 class Fence(NamedTuple):
     start: int  # 0-based line of the opening fence
     end: int  # the line after the block: after the closing fence, or where the block was cut off

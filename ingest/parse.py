@@ -18,11 +18,10 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ingest.markdown import code_lines, strip_inline
+from ingest.markdown import code_lines, is_rule, strip_inline
 from ingest.models import Unit
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+|^\d+(?:\.\d+)+\s+")  # "9. ", "(2) ", "1.1 "
 # **Q:** text | * **Q: text** | * **Scenario: text**
 _INLINE_Q = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(Q|Scenario)\s*:\s*(?:\*\*)?\s*(.+?)\s*(?:\*\*)?\s*$", re.I)
@@ -97,7 +96,7 @@ def _blocks(text: str) -> list[_Block]:
 
 
 def _is_rule(ln: _Ln) -> bool:
-    return not ln.code and bool(_RULE.match(ln.text))
+    return not ln.code and is_rule(ln.text)
 
 
 def _is_blank(ln: _Ln) -> bool:
@@ -136,7 +135,7 @@ def _tidy(lines: list[_Ln], unquote: bool = False) -> str:
     out = []
     for ln in lines:
         line = ln.text
-        if not ln.code and _RULE.match(line):
+        if not ln.code and is_rule(line):
             continue
         if not ln.code and unquote:
             line = _QUOTE.sub(r"\1", line)
