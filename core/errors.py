@@ -23,6 +23,10 @@ class IndexNotBuilt(CoachError):
     """The notes have not been indexed yet (or the store lost part of the index)."""
 
 
+class IndexBusy(CoachError):
+    """Another build replaced the index while it was being read; asking again works."""
+
+
 class UploadError(CoachError):
     """An uploaded file cannot be accepted; ``str()`` says why."""
 

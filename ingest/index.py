@@ -33,7 +33,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
 
-from core.errors import CorpusError, IndexNotBuilt
+from core.errors import CorpusError, IndexBusy, IndexNotBuilt
 from core.settings import ChunkingSettings, PathSettings
 from ingest.chunk import chunk_units
 from ingest.discover import discover_notes, write_note
@@ -229,7 +229,7 @@ class NoteIndex:
             with np.load(path) as data:
                 saved_ids, vectors = list(data["ids"]), data["vectors"]
             if saved_ids != ids:  # another build replaced the chunk file meanwhile
-                raise IndexNotBuilt("the notes are being indexed again right now: try again in a moment")
+                raise IndexBusy("the notes are being indexed again right now: try again in a moment")
             return IndexSnapshot(version, chunks, vectors)
         # an index built before vector files existed: read them from the store once
         vectors = self._store_vectors(self.store, ids)

@@ -23,7 +23,7 @@ FREE = {"concurrency_limit": None}
 
 def friendly_message(exc: BaseException) -> str:
     """One sentence for the user; unexpected errors are logged with their traceback."""
-    if isinstance(exc, IndexNotBuilt) and "not indexed yet" in str(exc):
+    if isinstance(exc, IndexNotBuilt):
         return "Your notes are not indexed yet: open the Notes tab and press Re-index."
     if isinstance(exc, CoachError):
         return str(exc) or exc.__class__.__name__
