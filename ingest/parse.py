@@ -23,8 +23,8 @@ from ingest.models import Unit
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _NUMBERING = re.compile(r"^\(?\d+(?:\.\d+)*[.):]\s+|^\d+(?:\.\d+)+\s+")  # "9. ", "(2) ", "1.1 "
-# **Q:** text | * **Q: text** | * **Scenario: text**
-_INLINE_Q = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(Q|Scenario)\s*:\s*(?:\*\*)?\s*(.+?)\s*(?:\*\*)?\s*$", re.I)
+# **Q:** text | **Q3:** text | * **Q: text** | * **Scenario: text**
+_INLINE_Q = re.compile(r"^\s*(?:[-*+]\s+)?\*\*(Q\s*#?\s*\d*|Question\s*#?\s*\d+|Scenario)\s*:\s*(?:\*\*)?\s*(.+?)\s*(?:\*\*)?\s*$", re.I)
 _QUESTION_LABEL = re.compile(r"^\s*(\*\*|__)Question\s*:\s*\1\s*(.*)$", re.I)
 # **Answer:** | **A:** | - *A:* | **Answer**:
 _ANSWER_LABEL = re.compile(r"^\s*(?:[-*+]\s+)?(\*\*|\*|__|_)(?:Answer|A)\s*(?::\s*\1|\1\s*:)\s*(.*)$", re.I)

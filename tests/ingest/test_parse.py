@@ -375,3 +375,9 @@ def test_a_subsection_with_its_own_q_and_a_is_not_absorbed_into_the_question_abo
     text = ("### 1. What is X?\nX is a thing.\n\n#### Related questions\n\n**Q:** What is Y?\n**Answer:** Y is other.\n")
     qs = {u.question: u.answer for u in parse_units("n.md", text) if u.question}
     assert qs == {"What is X?": "X is a thing.", "What is Y?": "Y is other."}
+
+
+def test_numbered_inline_questions_are_questions_not_their_file_heading():
+    text = "# Notes\n\n**Q1:** What is X?\n**A:** X is a thing.\n\n**Question 3:** How?\n**Answer:** Like so.\n"
+    qs = [(u.headings, u.question, u.answer) for u in parse_units("n.md", text) if u.kind == "qa"]
+    assert qs == [(("Notes", "What is X?"), "What is X?", "X is a thing."), (("Notes", "How?"), "How?", "Like so.")]
