@@ -286,14 +286,15 @@ class NoteIndex:
         records = SQLRecordManager(f"chroma/{self.collection}", db_url=f"sqlite:///{self._records_db}")
         records.create_schema()
         try:
-            ids = sorted({c.chunk_id for c in corpus.chunks})
-            counting = _CountingEmbeddings(self.embeddings, len(ids) - sum(records.exists(ids)), progress)
+            chunk_ids = [c.chunk_id for c in corpus.chunks]
+            unique = sorted(set(chunk_ids))
+            counting = _CountingEmbeddings(self.embeddings, len(unique) - sum(records.exists(unique)), progress)
             docs = [Document(page_content=c.embed_text, metadata=c.metadata(), id=c.chunk_id) for c in corpus.chunks]
             store = self._open_store(counting)
             self._store = None  # a reading handle opened before is stale now
             result = index(docs, records, store, cleanup="full", source_id_key="file",
                            batch_size=32, key_encoder=lambda d: d.metadata["chunk_id"])
-            vectors = self._store_vectors(store, [c.chunk_id for c in corpus.chunks])
+            vectors = self._store_vectors(store, chunk_ids)
         finally:
             records.engine.dispose()
 
@@ -301,7 +302,7 @@ class NoteIndex:
         now = {c.position: c.chunk_id for c in corpus.chunks}
         updated = sum(1 for k, cid in now.items() if k in before and before[k] != cid)
         version = index_version(corpus.chunks)
-        self._save_vectors(version, [c.chunk_id for c in corpus.chunks], vectors)
+        self._save_vectors(version, chunk_ids, vectors)
         _write_atomic(self._chunks_file, _jsonl([c.metadata() for c in corpus.chunks]))
         _write_atomic(self._questions_file, _jsonl([q.to_dict() for q in corpus.questions]))
         report = IngestReport(

@@ -43,8 +43,6 @@ class Prepared:
     """Everything decided before the chat model is called: what was retrieved, the numbered
     context blocks, and the prompt's inputs (``None`` when the notes do not cover the question)."""
 
-    question: str
-    history: list[str]
     retrieval: Retrieval
     blocks: list[Block]
     inputs: dict | None
@@ -99,10 +97,10 @@ class AnswerChain:
         history = [h for h in (history or []) if h.strip()]
         retrieval = self.retriever.search(question, history, k=self.settings.context_k)
         if not retrieval.covered:
-            return Prepared(question, history, retrieval, [], None)
+            return Prepared(retrieval, [], None)
         hits = select_context(retrieval.hits, self.settings.context_k, self.settings.context_min_ratio)
         blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
-        return Prepared(question, history, retrieval, blocks, prompt_inputs(question, blocks, history))
+        return Prepared(retrieval, blocks, prompt_inputs(question, blocks, history))
 
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()

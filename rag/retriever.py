@@ -3,10 +3,11 @@
 Per query, up to three rankings are fused by reciprocal rank: exact vector search over chunks,
 BM25 over chunks, and vector search over section titles (a paraphrased question often matches the
 note's question better than its long answer).  Since the tuning-part grid only the first weighs
-anything (``RANKING_WEIGHTS``); the other two are kept for measuring and are skipped at search time.  Hits are then grouped by
-section (one hit per section, its other retrieved parts kept for the context) and near-duplicate
-sections (the notes repeat topics across files) are dropped.  BM25, the chunk-vector matrix and
-the title vectors are built once per index version (from the index's snapshot), not per query.
+anything (``RANKING_WEIGHTS``); the other two are kept for measuring and are neither built nor
+searched while their weight is 0.  Hits are then grouped by section (one hit per section, its other
+retrieved parts kept for the context) and near-duplicate sections (the notes repeat topics across
+files) are dropped.  What a ranking needs (the chunk-vector matrix, BM25, the title vectors) is
+built once per index version from the index's snapshot, not per query.
 """
 
 from __future__ import annotations
@@ -58,11 +59,11 @@ class _Searchable:
     version: str
     chunks: dict[str, Chunk]
     ids: list[str]
-    bm25: BM25Okapi
+    bm25: BM25Okapi | None  # None while its weight is 0
     vectors: np.ndarray  # row i = unit embedding of ids[i]
     row: dict[str, int]
     titles: list[tuple]  # section keys
-    title_vectors: np.ndarray
+    title_vectors: np.ndarray | None  # None while its weight is 0
     section_chunks: dict[tuple, list[str]]
 
 
@@ -101,13 +102,15 @@ class HybridRetriever(BaseRetriever):
         chunks = {c.chunk_id: c for c in snap.chunks}
         ids = list(chunks)
         vectors = unit_rows(snap.vectors)
-        bm25 = BM25Okapi([tokenize(chunks[i].embed_text) or ["_"] for i in ids])
+        # the rankings weighted 0 are not built at all (the title ranking embeds every section title)
+        bm25 = BM25Okapi([tokenize(chunks[i].embed_text) or ["_"] for i in ids]) if RANKING_WEIGHTS[1] else None
         sections: dict[tuple, list[str]] = {}
         for cid in ids:
             sections.setdefault(section_key(chunks[cid]), []).append(cid)
         titles = list(sections)
         title_vectors = self.index.cached_vectors(
-            "titles", snap.version, lambda: embed_unit(self.embeddings, [title_text(chunks[sections[t][0]]) for t in titles]))
+            "titles", snap.version, lambda: embed_unit(self.embeddings, [title_text(chunks[sections[t][0]]) for t in titles])
+        ) if RANKING_WEIGHTS[2] else None
         return _Searchable(snap.version, chunks, ids, bm25, vectors, {c: r for r, c in enumerate(ids)},
                            titles, title_vectors, sections)
 
@@ -123,10 +126,10 @@ class HybridRetriever(BaseRetriever):
         pairs = [(snap.ids[i], float(sims[i])) for i in top]
         vec_rank = [cid for cid, _ in pairs]
         bm_rank, title_rank = [], []
-        if RANKING_WEIGHTS[1]:
+        if snap.bm25 is not None:
             scores = snap.bm25.get_scores(tokenize(query) or ["_"])
             bm_rank = [snap.ids[i] for i in np.argsort(-scores)[:fetch] if scores[i] > 0]
-        title_sims = snap.title_vectors @ qvec if RANKING_WEIGHTS[2] else np.zeros(0)
+        title_sims = snap.title_vectors @ qvec if snap.title_vectors is not None else np.zeros(0)
         for t in np.argsort(-title_sims)[: max(3, fetch // 2)]:
             members = snap.section_chunks[snap.titles[t]]
             best_part = max(members, key=lambda c: float(snap.vectors[snap.row[c]] @ qvec))

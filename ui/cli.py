@@ -53,10 +53,6 @@ def _services(ctx: typer.Context, settings: Settings):
     return factory(settings)
 
 
-def _settings(**overrides) -> Settings:
-    return load_settings(**overrides)
-
-
 def run_ingest_with_progress(services, quiet: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -82,7 +78,7 @@ def ensure_index(services) -> None:
 def ingest(ctx: typer.Context, corpus: Path = typer.Option(None, "--corpus", help="Notes folder (default: settings.corpus_dir)."),
            as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
     """Index the notes: embeds only new or changed chunks, deletes what disappeared."""
-    services = _services(ctx, _settings(corpus_dir=corpus))
+    services = _services(ctx, load_settings(corpus_dir=corpus))
     report = run_ingest_with_progress(services, quiet=as_json)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
@@ -119,7 +115,7 @@ def retrieve(ctx: typer.Context, question: str = typer.Argument(None), k: int = 
     """Show the note chunks retrieved for a question (no chat model involved)."""
     if not question and not batch:
         raise CoachError("give a QUESTION or --batch FILE")
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     ensure_index(services)
     if batch:
         for item in _read_batch(batch):
@@ -138,8 +134,7 @@ def retrieve(ctx: typer.Context, question: str = typer.Argument(None), k: int = 
 
 
 def main() -> None:
-    """The ``coach`` script and ``python -m ui``."""
-    set_offline_defaults()
+    """The ``coach`` script and ``python -m ui`` (the offline defaults are set by the app's callback)."""
     sys.exit(app())
 
 
@@ -154,7 +149,7 @@ def ask(ctx: typer.Context, question: str, as_json: bool = typer.Option(False, "
     """Answer one question from the notes, with citations."""
     from rag.chain import Answer, Token
 
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     ensure_index(services)
     final = None
     for ev in services.chain.stream(question):
@@ -175,7 +170,7 @@ def chat(ctx: typer.Context):
     """Multi-turn questions in the terminal, streaming.  Ctrl-D or 'exit' to leave."""
     from rag.chain import Answer, Token
 
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     ensure_index(services)
     history: list[str] = []
     out.print("[bold]Ask your notes anything[/] (exit with Ctrl-D or 'exit').")
@@ -210,7 +205,7 @@ def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: setting
     """Open the Gradio app (indexes the notes first; only changes are embedded)."""
     from ui.app import build_app, launch
 
-    settings = _settings(host=host, port=port)
+    settings = load_settings(host=host, port=port)
     services = _services(ctx, settings)
     if no_ingest:
         ensure_index(services)
@@ -230,7 +225,7 @@ def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), ski
     """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s)."""
     from ui.bench import run_bench
 
-    figures = run_bench(_settings(), lambda s: _services(ctx, s), skip_llm=skip_llm, log=err.print)
+    figures = run_bench(load_settings(), lambda s: _services(ctx, s), skip_llm=skip_llm, log=err.print)
     print(json.dumps(figures, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
 
 
@@ -269,7 +264,7 @@ def eval_cmd(ctx: typer.Context, limit: int = typer.Option(None, "--limit", min=
     kind_list = [x.strip() for x in kinds.split(",")] if kinds else None
     if kind_list and (bad := [x for x in kind_list if x not in KINDS]):
         raise CoachError(f"unknown kinds {bad}; choose from {', '.join(KINDS)}")
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     ensure_index(services)
     with _progress_bar("evaluating") as bar:
         task = bar.add_task("eval", total=None)
@@ -317,7 +312,7 @@ def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no
     from evals.thresholds import check_calibration
 
     _check_split(split, check)
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     if grading:
         from evals.grading import run_grading_calibration
 
@@ -352,7 +347,7 @@ def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic
     from ingest.models import split_heading
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
 
-    services = _services(ctx, _settings())
+    services = _services(ctx, load_settings())
     ensure_index(services)
     topics = sorted({q.topic for q in services.question_bank()})
     if topic and (unknown := [t for t in topic if t not in topics]):
