@@ -22,6 +22,7 @@ import numpy as np
 from fsrs import Rating
 
 from rag.interview.bands import band
+from rag.interview.conflicts import Conflict, find_conflicts
 from rag.lexical import content_words, split_sentences, words
 from rag.vectors import embed_unit, unit_rows
 
@@ -33,6 +34,7 @@ class PointResult:
     similarity: float  # best cosine with an answer segment
     lexical: float  # share of the point's content words present in the answer
     source: str = ""  # citation of the reference answer, e.g. "002_x.txt > ... > 9. What is canary..."
+    wrong: str = ""  # what the candidate said that contradicts this point (see conflicts.py)
 
 
 @dataclass
@@ -44,6 +46,11 @@ class Grade:
     empty: bool = False
     message: str = ""
     relevance: float = 0.0  # best cosine of the answer with the question / reference
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def wrong(self) -> list[PointResult]:
+        return [p for p in self.points if p.wrong]
 
     @property
     def covered(self) -> list[PointResult]:
@@ -68,6 +75,7 @@ class GradingConfig:
     short_cap: int = 25
     max_segments: int = 40
     rivalry: float = 1.0  # see _point_sims
+    conflict_penalty: int = 15  # points off per clause that contradicts the notes (conflicts.py)
 
 
 DEFAULT = GradingConfig()
@@ -96,6 +104,15 @@ def _clauses(sentence: str, min_words: int = 4) -> list[str]:
         else:
             out.append(part)
         glue_next = len(words(out[-1])) < min_words
+    return out
+
+
+def answer_clauses(answer: str) -> list[str]:
+    """The answer's sentences, long ones cut into clauses: the unit a contradiction is found in."""
+    out: list[str] = []
+    for line in re.split(r"[\n;]+", answer):
+        for s in split_sentences(line.strip()):
+            out.extend(_clauses(s) if len(s.split()) > 12 else [s] if s.strip() else [])
     return out
 
 
@@ -202,13 +219,19 @@ def grade_answer(
         PointResult(p, bool(strength[i] >= c.cover_at), round(float(sims[i]), 3), round(float(lex[i]), 3), source)
         for i, p in enumerate(points)
     ]
+    conflicts = find_conflicts(points, answer_clauses(text), embeddings) if n > 1 else []
+    for k in conflicts:  # neither the point named nor the one whose content was given to it is known
+        for i in (k.named, k.matched):
+            credit[i], results[i].covered = 0.0, False
+        results[k.named].wrong = results[k.named].wrong or k.clause
     if n:
-        score = round(100 * float(credit.mean()))
+        score = max(0, round(100 * float(credit.mean())) - c.conflict_penalty * len(conflicts))
     else:  # nothing to check against (an unanswered scenario): relevance only
         score = round(100 * float(np.clip((relevance - c.sim_low) / (c.sim_high - c.sim_low), 0, 1)))
     off_topic = relevance < c.off_topic_below and not any(r.covered for r in results)
     too_short = len(set(content_words(text))) < c.short_words
-    grade = Grade(score, results, _verdict(score), off_topic=off_topic, relevance=round(relevance, 3))
+    grade = Grade(score, results, _verdict(score), off_topic=off_topic, relevance=round(relevance, 3),
+                  conflicts=conflicts)
     missing = [_short(p.point) for p in grade.missing]
     if off_topic:
         grade.score = min(score, c.off_topic_cap)
@@ -223,6 +246,9 @@ def grade_answer(
                          + (f"A full answer also covers: {'; '.join(missing)}." if missing else ""))
     else:
         grade.message = f"You covered {len(grade.covered)} of {n} key points."
+        for p in grade.wrong:
+            grade.message += f" Wrong: you said \u201c{_short(p.wrong, 90)}\u201d; your notes: \u201c{_short(p.point, 90)}\u201d."
+        missing = [_short(p.point) for p in grade.missing if not p.wrong]
         if missing:
             grade.message += f" Missing: {'; '.join(missing)}."
     return grade
