@@ -55,6 +55,15 @@ def fake_embeddings() -> FakeEmbeddings:
     return FakeEmbeddings()
 
 
+def on_topic_answer(item, words: int = 14) -> str:
+    """A short answer in the words of ``item``'s reference: on topic under FakeEmbeddings (which
+    only see shared words) but missing most points, as a partial spoken answer would."""
+    from ingest.markdown import plain_lines
+
+    text = " ".join(plain_lines(item.answer)) or item.question
+    return "I think " + " ".join(text.split()[:words])
+
+
 # --- chat model fakes ------------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,6 +166,22 @@ class CannedChat(BaseChatModel):
     def _stream(self, messages, stop=None, run_manager=None, **kwargs):
         for piece in re.findall(r"\S+\s*", self._pick(messages)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+class PrefillingChat(CannedChat):
+    """CannedChat that can also prefill (like the local llama.cpp model): records every prefilled
+    prefix and every prompt it answered, as lists of messages."""
+
+    prefills: list = []
+    prompts: list = []
+
+    def prefill(self, messages) -> dict:
+        self.prefills = [*self.prefills, list(messages)]
+        return {}
+
+    def _pick(self, messages) -> str:
+        self.prompts = [*self.prompts, list(messages)]
+        return super()._pick(messages)
 
 
 def free_port() -> int:

@@ -35,7 +35,8 @@ def _ask_text(ev) -> str:
     if ev.turn.followup:
         return f"**Follow-up** \u00b7 {render.clean_question(ev.text)}"
     topic = ev.turn.item.topic
-    return f"**Question {ev.number} of {ev.total}** \u00b7 _{topic}_\n\n{ev.text}"
+    return (f"**Question {ev.number} of {ev.total}** \u00b7 _{topic}_ \u00b7 aim for about "
+            f"{ev.turn.target_seconds} s\n\n{ev.text}")
 
 
 def _grade_text(grade, followup: bool) -> str:
@@ -58,7 +59,8 @@ def run_events(events, interview, msgs: list[dict], card: str):
                 msgs.append({"role": "assistant", "content": _ask_text(ev)})
             elif isinstance(ev, Graded):
                 card = render.scorecard_html(ev.grade, ev.turn.question, ev.turn.followup,
-                                             interview.index + 1, len(interview.plan))
+                                             interview.index + 1, len(interview.plan), seconds=ev.turn.seconds,
+                                             target=None if ev.turn.followup else ev.turn.target_seconds)
                 current = {"role": "assistant", "content": _grade_text(ev.grade, ev.turn.followup)}
                 msgs.append(current)
                 streaming = False
@@ -144,7 +146,12 @@ def make_handlers(services):
         run.__name__ = f"interview_{name}"
         return run
 
-    return start, answer, command
+    def typing(text, interview):
+        """While the candidate types: the interviewer reads ahead (rag/interview/pace.py)."""
+        if interview is not None and text:
+            interview.typing(text)
+
+    return start, answer, command, typing
 
 
 def _close_session(interview) -> None:
@@ -156,7 +163,7 @@ def _close_session(interview) -> None:
 
 def build_interview_tab(services):
     """Build the tab; returns (topics dropdown, refresh function) for the tab's select event."""
-    start, answer, command = make_handlers(services)
+    start, answer, command, typing = make_handlers(services)
     interview = gr.State(None, delete_callback=_close_session)
     msgs = gr.State([])
     with gr.Row(equal_height=True, elem_classes="iv-controls"):
@@ -189,6 +196,9 @@ def build_interview_tab(services):
     outs = [chat, card, interview, msgs]
     start_btn.click(start, [topics, weak, count, interview, msgs], outs, api_name="interview_start",
                     show_progress="hidden", **MODEL_GROUP)
+    # no queue: it only hands the text to the background prefill and returns
+    box.input(typing, [box, interview], None, queue=False, show_progress="hidden", api_visibility="private",
+              trigger_mode="always_last")
     box.submit(answer, [box, interview, msgs], [*outs, box], api_name="interview_answer",
                show_progress="hidden", **MODEL_GROUP)
     send.click(answer, [box, interview, msgs], [*outs, box], api_visibility="private",

@@ -202,19 +202,25 @@ def cite_text(source: str, question: str = "") -> str:
     return f"{parts[0]} \u203a {section}"
 
 
-def scorecard_html(grade, question: str, followup: bool = False, number: int | None = None, total: int | None = None) -> str:
+def scorecard_html(grade, question: str, followup: bool = False, number: int | None = None, total: int | None = None,
+                   seconds: float | None = None, target: int | None = None) -> str:
     cls = verdict_class(grade.score, grade.verdict)
     label = "Follow-up" if followup else (f"Question {number} of {total}" if number and total else "Question")
     cites = [cite_text(p.source, question) for p in grade.points]
     shared = cites[0] if cites and len(set(cites)) == 1 else ""
     items = []
     for p, c in zip(grade.points, cites):
-        mark, kind = ("\u2713", "ok") if p.covered else ("\u2717", "miss")
+        mark, kind = ("\u2713", "ok") if p.covered else ("!", "wrong") if p.wrong else ("\u2717", "miss")
         cite = f'<span class="sc-cite" title="{esc(p.source)}">{esc(c)}</span>' if c and not shared else ""
+        said = (f'<span class="sc-said">You said: \u201c{esc(clip(p.wrong, 140))}\u201d</span>' if p.wrong else "")
         items.append(f'<li class="{kind}"><span class="sc-mark">{mark}</span>'
-                     f'<span class="sc-point">{esc(clip(p.point, 170))}{cite}</span></li>')
+                     f'<span class="sc-point">{esc(clip(p.point, 170))}{cite}{said}</span></li>')
     covered = sum(p.covered for p in grade.points)
     counts = f"{covered} of {len(grade.points)} key points" if grade.points else ""
+    if grade.wrong:
+        counts += f", {len(grade.wrong)} wrong"
+    timing = (f'<div class="sc-time">Answered in {seconds:.0f} s'
+              + (f" \u00b7 aim: about {target} s spoken" if target else "") + "</div>") if seconds is not None else ""
     source = (f'<div class="sc-source" title="{esc(grade.points[0].source)}">From your notes: {esc(shared)}</div>'
               if shared else "")
     return (
@@ -225,7 +231,7 @@ def scorecard_html(grade, question: str, followup: bool = False, number: int | N
         f'<div class="sc-counts">{esc(counts)}</div></div></div>'
         f'<div class="sc-q">{esc(clip(clean_question(question), 200))}</div>'
         + (f'<ul class="sc-points">{"".join(items)}</ul>' if items else "")
-        + source + "</div>"
+        + source + timing + "</div>"
     )
 
 

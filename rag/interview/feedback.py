@@ -2,6 +2,10 @@
 
 One LLM call per main answer; its output is "feedback sentences" then a line starting
 ``Follow-up:``.  ``FeedbackSplitter`` separates the two while the tokens stream.
+
+The prompt puts everything known when the question is asked (instructions, notes, question, key
+points, the reply format) before the candidate's answer, so that part is processed while they
+answer (``fixed_messages``, rag/interview/pace.py) and only the answer's own tokens remain.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ SYSTEM = (
     "You are a friendly, demanding {subject}interviewer talking to the candidate: address them as you. "
     "Base everything on the numbered notes only."
 )
+ANSWER_MARK = "Candidate's answer:"  # everything before it is known when the question is asked
 HUMAN = (
-    "Notes:\n{notes}\n\nQuestion asked: {question}\nCandidate's answer: {answer}\n"
-    "Score it got: {score}\nPoints they missed: {missing}\n\n"
+    "Notes:\n{notes}\n\nQuestion asked: {question}\nKey points of a full answer: {points}\n\n"
     "Reply in exactly this format:\n"
-    "Feedback: <2-3 short sentences spoken to the candidate, saying \"you\": what was good, what was missing>\n"
-    "Follow-up: <one question to the candidate about a detail in the notes, ending with a question mark>"
+    "Feedback: <2-3 short sentences spoken to the candidate, saying \"you\": what was right, what was wrong "
+    "or missing; never praise a low score>\n"
+    "Follow-up: <one question to the candidate about a detail in the notes, ending with a question mark>\n\n"
+    + ANSWER_MARK + " {answer}\nScore it got: {score}\nPoints they missed: {missing}{wrong}\n\n"
+    "Reply now, in the format above."
 )
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
@@ -77,13 +84,29 @@ def missed_point_question(point: str) -> str:
 
 
 def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, score: str = "",
-                    max_answer_words: int = 90, subject: str = "") -> dict:
+                    max_answer_words: int = 90, subject: str = "", points: list[str] = (),
+                    wrong: list[tuple[str, str]] = ()) -> dict:
     """The prompt's fields.  ``score`` ("0/100, off-topic") keeps the feedback in line with the
-    grade already shown: without it the model praised answers graded off-topic."""
+    grade already shown: without it the model praised answers graded off-topic.  ``wrong`` holds
+    (what the candidate said, the note it contradicts) pairs."""
     words = answer.split()
     short = " ".join(words[:max_answer_words]) + (" …" if len(words) > max_answer_words else "")
-    return {"subject": f"{subject} " if subject else "", "notes": notes, "question": question, "answer": short or "(no answer)", "score": score or "not given",
-            "missing": "; ".join(missing[:4]) if missing else "none"}
+    said = "".join(f"\nWrong: they said \"{w}\" but the notes say \"{n}\"" for w, n in wrong)
+    return {"subject": f"{subject} " if subject else "", "notes": notes, "question": question,
+            "points": "; ".join(points) if points else "see the notes", "answer": short or "(no answer)",
+            "score": score or "not given", "missing": "; ".join(missing[:4]) if missing else "none", "wrong": said}
+
+
+def fixed_messages(inputs: dict) -> list:
+    """The feedback prompt's messages cut just after ``ANSWER_MARK``: the part that does not
+    depend on the answer, to process while the candidate answers.  With ``inputs["answer"]`` set
+    to the text typed so far, the cut keeps it (a longer shared prefix)."""
+    messages = FEEDBACK_PROMPT.format_messages(**{**inputs, "score": "", "missing": "", "wrong": ""})
+    last = messages[-1]
+    cut = last.content.index(ANSWER_MARK) + len(ANSWER_MARK)
+    typed = inputs.get("answer", "")
+    keep = cut + (1 + len(typed) if typed and typed != "(no answer)" else 0)
+    return [*messages[:-1], last.model_copy(update={"content": last.content[:keep]})]
 
 
 class FeedbackSplitter:

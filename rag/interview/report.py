@@ -27,12 +27,19 @@ def _turn_lines(turn, number: str) -> list[str]:
         lines += [f"You {'skipped it' if turn.outcome == 'skipped' else 'asked for the answer from your notes'}.", ""]
     elif turn.outcome == "answered":
         lines += ["**Your answer**", "", _quote(turn.answer), ""]
+        if turn.seconds is not None:
+            lines += [f"*Answered in {turn.seconds:.0f} s (aim: about {turn.target_seconds} s spoken).*", ""]
     else:
         lines += ["Not answered (the interview ended).", ""]
     g = turn.grade
     if g is not None:
         lines += [f"**Score {g.score}/100** ({g.verdict})" + (f": {g.message}" if g.message else ""), ""]
-        for label, points in (("Covered", g.covered), ("Missed", g.missing)):
+        if g.wrong:
+            lines.append("Wrong:")
+            lines += [f"- you said \u201c{p.wrong}\u201d; your notes: {p.point}" + (f" ({_cite(p.source)})" if p.source else "")
+                      for p in g.wrong]
+            lines.append("")
+        for label, points in (("Covered", g.covered), ("Missed", [p for p in g.missing if not p.wrong])):
             if points:
                 lines.append(f"{label}:")
                 lines += [f"- {p.point}" + (f" ({_cite(p.source)})" if p.source else "") for p in points]

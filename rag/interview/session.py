@@ -7,6 +7,7 @@ its events.  Every main answer is written to the progress store before feedback 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.models import QuestionItem
-from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, grounded_followup,
-                                   missed_point_question)
+from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, fixed_messages,
+                                   grounded_followup, missed_point_question)
+from rag.interview.pace import Prefiller
 from rag.interview.bands import WEAK_BELOW
 from rag.interview.report import save_report, session_report
 from rag.interview.grading import Grade, grade_answer
@@ -38,6 +40,14 @@ class Turn:
     answer: str = ""  # what the candidate said
     feedback: str = ""  # what the interviewer said back
     outcome: str = ""  # "answered", "skipped", "shown" (the notes' answer was asked for); "" if never reached
+    notes: str = ""  # the numbered notes the feedback is based on (retrieved when the question is asked)
+    asked_at: float = 0.0  # time.monotonic() when the question was shown
+    seconds: float | None = None  # how long the candidate took to answer
+
+    @property
+    def target_seconds(self) -> int:
+        """About how long a spoken answer should take: 30 s, plus 15 s per key point, up to 2 minutes."""
+        return min(120, 30 + 15 * len(self.points))
 
 
 @dataclass
@@ -94,6 +104,10 @@ def parse_command(text: str) -> str | None:
     return COMMANDS.get(re.sub(r"[^\w/ ]", "", text.strip().lower()).strip())
 
 
+def _first_missing(missing: list[str]) -> str:
+    return f"A full answer starts with: {missing[0]}" if missing else ""
+
+
 class Interview:
     def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, subject: str = "",
                  mode: str = "topics", session_id: str | None = None, report_dir: Path | None = None) -> None:
@@ -108,6 +122,7 @@ class Interview:
         self.results: list[tuple[QuestionItem, int]] = []
         self.finished = False
         self.generate = FEEDBACK_PROMPT | llm
+        self.prefiller = Prefiller(llm)
         topics = sorted({q.topic for q in plan})
         store.start_session(self.session_id, mode=mode, topics=topics, n_questions=len(plan))
 
@@ -143,6 +158,9 @@ class Interview:
         points, sources = self._reference(item)
         self.turn = Turn(item, item.question, points, sources)
         self.turns.append(self.turn)
+        self.turn.notes = self._feedback_notes(item.question)
+        self.typing("")
+        self.turn.asked_at = time.monotonic()
         yield Ask(item.question, self.turn, self.index + 1, len(self.plan))
 
     def start(self) -> Iterator[Event]:
@@ -151,6 +169,31 @@ class Interview:
             yield from self.end()
             return
         yield from self._next()
+
+    def _feedback_notes(self, question: str) -> str:
+        hits = self.retriever.search(question, [], k=3).hits[:2]
+        return format_notes(build_blocks(hits, question, token_budget=220))
+
+    def _inputs(self, turn: Turn, answer: str, grade: Grade | None = None) -> dict:
+        if grade is None:
+            return feedback_inputs(turn.question, answer, [], turn.notes, subject=self.subject, points=turn.points)
+        missing = [p.point for p in grade.missing if not p.wrong]
+        score = f"{grade.score}/100, {grade.verdict}" if grade.verdict else f"{grade.score}/100"
+        wrong = [(p.wrong, p.point) for p in grade.wrong]
+        return feedback_inputs(turn.question, answer, missing, turn.notes, score=score, subject=self.subject,
+                               points=turn.points, wrong=wrong)
+
+    def typing(self, text: str) -> bool:
+        """The candidate's answer so far: process the feedback prompt up to it in the background
+        (rag/interview/pace.py).  False when there is nothing to do (a follow-up, a graded turn,
+        a chat model that cannot prefill)."""
+        turn = self.turn
+        if self.finished or turn is None or turn.followup or turn.grade is not None:
+            return False
+        text = text.strip()
+        if text and not text[-1].isspace():  # the last word may still grow: stop before it
+            text = text[: max(0, text.rfind(" "))]
+        return self.prefiller.submit(fixed_messages(self._inputs(turn, text.strip())))
 
     # --- answering --------------------------------------------------------------------------
     def respond(self, text: str) -> Iterator[Event]:
@@ -202,6 +245,8 @@ class Interview:
         for p, src in zip(grade.points, turn.sources):
             p.source = src
         turn.grade, turn.answer, turn.outcome = grade, text, "answered"
+        if turn.asked_at:
+            turn.seconds = round(time.monotonic() - turn.asked_at, 1)
         if not turn.followup:
             self._record(turn, grade.score, text)
         yield Graded(grade, turn)
@@ -212,12 +257,14 @@ class Interview:
 
     def _feedback_and_followup(self, turn: Turn, answer: str, grade: Grade) -> Iterator[Event]:
         missing = [p.point for p in grade.missing]
-        query = turn.question + " " + " ".join(missing[:2])
-        hits = self.retriever.search(query, [], k=3).hits[:2]
-        notes = format_notes(build_blocks(hits, query, token_budget=220))
+        if grade.off_topic:  # nothing in it to build on: the model would find something to praise
+            turn.feedback = f"That does not answer the question. {_first_missing(missing)}"
+            yield Feedback(turn.feedback)
+            yield from self._next()
+            return
+        notes = turn.notes or self._feedback_notes(turn.question)
         splitter = FeedbackSplitter()
-        score = f"{grade.score}/100, {grade.verdict}" if grade.verdict else f"{grade.score}/100"
-        inputs = feedback_inputs(turn.question, answer, missing, notes, score=score, subject=self.subject)
+        inputs = self._inputs(turn, answer, grade)
         for delta in text_deltas(self.generate.stream(inputs)):
             out = splitter.feed(delta)
             if out:
@@ -236,6 +283,7 @@ class Interview:
         points, sources = self._points_from_notes(question, history=[turn.question])
         self.turn = Turn(turn.item, question, points, sources, followup=True, origin=origin)
         self.turns.append(self.turn)
+        self.turn.asked_at = time.monotonic()
         yield Ask(question, self.turn, self.index + 1, len(self.plan))
 
     # --- the end ------------------------------------------------------------------------------

@@ -421,6 +421,13 @@ class XLlamaChatModel(BaseChatModel):
     ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
 
+    # ---- work ahead of the user (rag/interview/pace.py)
+
+    def prefill(self, messages: Sequence[BaseMessage | dict]) -> dict:
+        """Process ``messages`` into the server's prompt cache (one token is generated and
+        dropped), so a later request that starts with them only pays for what follows."""
+        return self.raw_chat_completion(messages, max_tokens=1, cache_prompt=True)
+
     # ---- direct access (benchmarks)
 
     def raw_chat_completion(

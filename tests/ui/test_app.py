@@ -7,6 +7,8 @@ import re
 import pytest
 from gradio_client import Client, handle_file
 
+from conftest import on_topic_answer
+
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -77,13 +79,13 @@ def test_empty_question_changes_nothing(client):
     assert chat == []
 
 
-def test_interview_question_score_feedback_followup_and_summary(client):
+def test_interview_question_score_feedback_followup_and_summary(client, ui_services):
     chat, card = client.predict([], False, 2, api_name="/interview_start")
     assert re.search(r"Question 1 of 2", _assistant(chat)[-1])
     assert "Scorecard" in card
+    item = next(q for q in ui_services.question_bank() if q.question in _assistant(chat)[-1])
 
-    job = client.submit("Canary releases shift a small share of traffic to the new model and roll back "
-                        "automatically when error rates or latency get worse.", api_name="/interview_answer")
+    job = client.submit(on_topic_answer(item), api_name="/interview_answer")
     final = job.result()
     updates = job.outputs()
     chat, card, box = final

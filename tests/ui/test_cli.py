@@ -11,7 +11,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from typer.testing import CliRunner
 
-from conftest import ANSWER, ROOT, CannedChat, FakeEmbeddings
+from conftest import ANSWER, ROOT, CannedChat, FakeEmbeddings, on_topic_answer
 from core.errors import ChatModelError
 from rag.services import build_services
 from ui.cli import app
@@ -244,8 +244,11 @@ def test_chat_ends_at_end_of_input(env):
 # --- interview -------------------------------------------------------------------------------
 def test_interview_one_question_score_feedback_followup_and_summary(env):
     fakes = Fakes()
-    r = ok(invoke(["interview", "--count", "1"], fakes,
-                  input="A canary sends a small share of traffic to the new model and watches error rates.\n"))
+    topic = "Tools & Pipelines"
+    ok(invoke(["ingest"], fakes))
+    items = [q for q in fakes.last.question_bank() if q.topic == topic]
+    answer = ". ".join(on_topic_answer(q) for q in items)  # on topic whichever of them is asked
+    r = ok(invoke(["interview", "--count", "1", "--topic", topic], fakes, input=answer + "\n"))
     out = flat(r.stdout)
     assert re.search(r"interviewer \(question 1/1, [^)]+\): \S", out), out
     m = re.search(r"score (\d+)/100 \((no answer|off-topic|too short|weak|partial|good|strong)\) \S", out)

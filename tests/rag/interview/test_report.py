@@ -2,7 +2,7 @@
 
 import random
 
-from conftest import CannedChat
+from conftest import CannedChat, on_topic_answer
 from core.settings import Settings
 from rag.interview.report import list_reports
 from rag.interview.session import Summary
@@ -18,7 +18,8 @@ def test_the_report_records_questions_answers_grades_feedback_and_what_comes_bac
     iv = services.new_interview(count=2, rng=random.Random(3))
     first = next(iter(iv.start()))
     item = first.turn.item
-    events = list(iv.respond("I think you version the model and watch its metrics after release."))
+    answer = on_topic_answer(item)
+    events = list(iv.respond(answer))
     events += list(iv.respond("I would compare it with the notes again."))  # the follow-up
     events += list(iv.respond("skip"))
     summary = next(e for e in events if isinstance(e, Summary))
@@ -26,7 +27,7 @@ def test_the_report_records_questions_answers_grades_feedback_and_what_comes_bac
     graded = iv.turns[0].grade
     assert report.startswith("# MLOps mock interview, ")  # the subject comes from the notes
     assert f"## Question 1: {item.question}" in report and "## Follow-up: What else do your notes say" in report
-    assert "> I think you version the model and watch its metrics after release." in report
+    assert f"> {answer}" in report
     assert f"**Score {graded.score}/100** ({graded.verdict})" in report
     for p in graded.missing:
         assert f"- {p.point} (" in report  # each missed point with its citation

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import CannedChat, fake_chat
+from conftest import CannedChat, fake_chat, on_topic_answer
 from rag.interview.feedback import missed_point_question
 from rag.interview.session import Ask, Feedback, Graded, Info, Summary, parse_command
 from rag.services import build_services
@@ -58,9 +58,10 @@ def test_full_round_grade_feedback_followup_then_next(services):
 def test_followup_off_the_notes_is_replaced_by_a_missed_point(tmp_path, small_corpus, fake_embeddings):
     services = _services(tmp_path, small_corpus, fake_embeddings,
                          fake_chat("Feedback: Fine.\nFollow-up: What are your salary expectations for next year?"))
-    iv = services.new_interview(count=1)
-    _collect(iv.start())
-    events = _collect(iv.respond("I am not sure, something about models"))
+    iv = services.new_interview(count=1, topics=["Tools & Pipelines"])  # questions with a reference answer
+    ask = _collect(iv.start())[0]
+    assert ask.turn.item.answer.strip()
+    events = _collect(iv.respond(on_topic_answer(ask.turn.item)))
     grade = events[0].grade
     ask = [e for e in events if isinstance(e, Ask)][-1]
     assert grade.missing and ask.turn.followup

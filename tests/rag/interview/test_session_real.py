@@ -65,10 +65,6 @@ def test_real_interviewer_gives_feedback_and_asks_its_own_followup_about_the_not
     assert follow.turn.points and all(" > " in s for s in follow.turn.sources)
 
 
-@pytest.mark.xfail(strict=True, reason="seed 1: the 1.5B model writes this feedback about 'the candidate' instead "
-                                       "of to them, although the prompt asks for 'you' (4 of the 5 answers tried "
-                                       "without prompt-cache reuse). Strict: the day it says 'you', this XPASSes "
-                                       "and the mark must go.")
 def test_real_interviewer_speaks_to_the_candidate(round_one):
     feedback = feedback_of(round_one[1])
     assert re.search(r"\byou(r)?\b", feedback, re.I) and not re.search(r"\bcandidate", feedback, re.I), feedback
