@@ -82,3 +82,19 @@ def run_grading_calibration(services, *, split: str | None = None, limit: int | 
         if progress:
             progress(i, len(items))
     return {"split": split or "all", **grading_scores(rows), "not_in_bank": missing, "rows": rows}
+
+
+def disputes_as_examples(disputes: Sequence[dict], bank: dict) -> list[dict]:
+    """The candidate's disputes (``ProgressStore.disputes()``) as rows in the grading set's format
+    (evals/FORMAT.md), style ``disputed``, to be read and labelled before they join the set: the
+    score is the regraded one, ``covers`` the point the candidate said they covered."""
+    rows = []
+    for d in disputes:
+        q = bank.get(d["qid"])
+        rows.append({"id": f"dispute-{d['id']}", "qid": d["qid"], "question": d.get("question") or (q.question if q else ""),
+                     "file": q.file if q else "", "heading": q.heading if q else "", "split": "tune",
+                     "style": "disputed", "answer": d.get("answer_text") or "", "score": d["new_score"],
+                     "covers": [d["point"]], "errors": [],
+                     "note": f"disputed by the candidate: graded {d['old_score']}, regraded {d['new_score']}; "
+                             "check the label before use"})
+    return rows

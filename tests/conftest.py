@@ -55,13 +55,13 @@ def fake_embeddings() -> FakeEmbeddings:
     return FakeEmbeddings()
 
 
-def on_topic_answer(item, words: int = 14) -> str:
-    """A short answer in the words of ``item``'s reference: on topic under FakeEmbeddings (which
-    only see shared words) but missing most points, as a partial spoken answer would."""
-    from ingest.markdown import plain_lines
+def on_topic_answer(item) -> str:
+    """A short answer in the words of ``item``'s first key point: on topic under FakeEmbeddings
+    (which only see shared words) but missing the other points, as a partial spoken answer would."""
+    from rag.interview.keypoints import split_key_points
 
-    text = " ".join(plain_lines(item.answer)) or item.question
-    return "I think " + " ".join(text.split()[:words])
+    points = split_key_points(item.answer) if item.answer.strip() else []
+    return "I think " + (points[0] if points else item.question)
 
 
 # --- chat model fakes ------------------------------------------------------------------------

@@ -115,6 +115,58 @@ def bench_llm(services) -> dict:
     return figures
 
 
+def _interview_timings(services, item, answer: str, ahead: bool) -> dict:
+    """One answer to ``item``: seconds from "Answer" to the score, the first feedback word and the
+    follow-up question.  ``ahead``: the fixed part and the typed answer were prefilled while the
+    candidate answered (the app's behaviour); otherwise the prompt cache holds something else."""
+    from rag.interview.session import Ask, Feedback, Graded, Interview
+
+    llm = services.chat_model
+    iv = Interview(plan=[item], store=services.progress_store, retriever=services.retriever, llm=llm,
+                   embeddings=services.embeddings, subject=services.subject)
+    iv.prefiller.enabled = ahead
+    list(iv.start())
+    if ahead:
+        iv.typing(answer)
+        iv.prefiller.wait(120)
+    else:  # another prompt in the model's only slot: nothing of this one is cached
+        llm.prefill([{"role": "user", "content": "Say hello. " * 40}])
+    t0 = time.perf_counter()
+    out: dict = {}
+    for ev in iv.respond(answer):
+        now = round(time.perf_counter() - t0, 2)
+        if isinstance(ev, Graded):
+            out.setdefault("score_s", now)
+        elif isinstance(ev, Feedback):
+            out.setdefault("first_feedback_s", now)
+        elif isinstance(ev, Ask):
+            out.setdefault("followup_s", now)
+            break
+    list(iv.end())
+    return out
+
+
+def bench_interview(services, n: int = 3) -> dict:
+    """The interviewer's pace after "Answer", with and without the work done while the candidate
+    answers, on the same strong answers of the grading set's held-out part, in one run."""
+    from evals.golden import in_split, read_jsonl
+    from evals.grading import GRADING
+
+    bank = {q.qid: q for q in services.question_bank()}
+    rows = [r for r in in_split(read_jsonl(GRADING), "heldout") if r["style"] == "strong" and r["qid"] in bank][:n]
+    runs = {"cold": [], "ahead": []}
+    for r in rows:
+        for mode in ("cold", "ahead"):
+            runs[mode].append(_interview_timings(services, bank[r["qid"]], r["answer"], ahead=mode == "ahead"))
+    figures: dict = {"interview_answers": len(rows)}
+    for mode, results in runs.items():
+        for key in ("score_s", "first_feedback_s", "followup_s"):
+            values = [x[key] for x in results if key in x]
+            if values:
+                figures[f"interview_{mode}_{key}_median"] = statistics.median(values)
+    return figures
+
+
 def run_bench(settings: Settings, make_services: Callable[[Settings], object], skip_llm: bool = False,
               log=print) -> dict:
     figures: dict = {"cpu_count": os.cpu_count()}
@@ -132,5 +184,7 @@ def run_bench(settings: Settings, make_services: Callable[[Settings], object], s
         if not skip_llm:
             log(f"chat model: '{BENCH_QUESTION}' through the chain, then raw xllamacpp…")
             figures.update(bench_llm(services))
+            log("interviewer: score, first feedback word and follow-up, with and without reading ahead…")
+            figures.update(bench_interview(services))
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     return figures

@@ -302,6 +302,25 @@ def eval_compare(ctx: typer.Context, a: Path = typer.Argument(..., exists=True),
 
 @app.command()
 @friendly
+def disputes(ctx: typer.Context, export: Path = typer.Option(None, "--export", help="Write them as grading examples (JSONL, evals/FORMAT.md).")):
+    """Grades you disputed in interviews ("I covered it"), optionally exported as labelled grading examples."""
+    from evals.grading import disputes_as_examples
+
+    services = _services(ctx, load_settings())
+    found = services.progress_store.disputes()
+    for d in found:
+        out.print(f"{d['disputed_at'][:16]}  {d['old_score']:>3} -> {d['new_score']:>3}  {d['question']}  "
+                  f"[covered: {d['point']}]", markup=False, highlight=False)
+    if not found:
+        out.print("No disputed grades yet.")
+    if export is not None:
+        rows = disputes_as_examples(found, {q.qid: q for q in services.question_bank()})
+        export.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        err.print(f"Wrote {len(rows)} examples to {export}.")
+
+
+@app.command()
+@friendly
 def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
               limit: int = typer.Option(None, "--limit", min=1),
               split: str = typer.Option("heldout", "--split", help="Part of the calibration set: heldout, tune or all."),

@@ -31,6 +31,10 @@ def topic_choices(services) -> list[tuple[str, str]]:
     return [(f"{t} ({n})", t) for t, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
 
 
+def clip_point(point: str) -> str:
+    return render.clip(point, 80)
+
+
 def _ask_text(ev) -> str:
     if ev.turn.followup:
         return f"**Follow-up** \u00b7 {render.clean_question(ev.text)}"
@@ -146,12 +150,33 @@ def make_handlers(services):
         run.__name__ = f"interview_{name}"
         return run
 
+    def dispute_choices(interview):
+        choices = [(clip_point(p), i) for i, p in interview.disputable()] if interview is not None else []
+        return gr.update(choices=choices, value=None, visible=bool(choices))
+
+    def dispute(index, interview, msgs):
+        """The candidate says they did cover a point the grade marked missing."""
+        msgs = list(msgs or [])
+        if interview is None or index is None:
+            gr.Warning("Pick the point you covered first.")
+            return msgs, gr.skip(), interview, msgs, gr.skip()
+        try:
+            turn, old, new = interview.dispute(int(index))
+        except ValueError as e:
+            gr.Warning(str(e).capitalize() + ".")
+            return msgs, gr.skip(), interview, msgs, dispute_choices(interview)
+        point = turn.grade.points[int(index)].point
+        msgs.append({"role": "assistant", "content": f"Regraded: you covered \u201c{point}\u201d. "
+                                                     f"Score {old} \u2192 **{new}**/100; the schedule follows."})
+        card = render.scorecard_html(turn.grade, turn.question, False, seconds=turn.seconds, target=turn.target_seconds)
+        return msgs, card, interview, msgs, dispute_choices(interview)
+
     def typing(text, interview):
         """While the candidate types: the interviewer reads ahead (rag/interview/pace.py)."""
         if interview is not None and text:
             interview.typing(text)
 
-    return start, answer, command, typing
+    return start, answer, command, typing, dispute_choices, dispute
 
 
 def _close_session(interview) -> None:
@@ -163,7 +188,7 @@ def _close_session(interview) -> None:
 
 def build_interview_tab(services):
     """Build the tab; returns (topics dropdown, refresh function) for the tab's select event."""
-    start, answer, command, typing = make_handlers(services)
+    start, answer, command, typing, dispute_choices, dispute = make_handlers(services)
     interview = gr.State(None, delete_callback=_close_session)
     msgs = gr.State([])
     with gr.Row(equal_height=True, elem_classes="iv-controls"):
@@ -192,6 +217,11 @@ def build_interview_tab(services):
                                                ("end", "End interview"))}
         with gr.Column(scale=1, min_width=300):
             card = gr.HTML(render.scorecard_placeholder(), elem_id="scorecard", padding=False)
+            with gr.Row(elem_classes="dispute-row"):
+                disputed = gr.Dropdown([], value=None, label="Grade wrong? A point you did cover", visible=False,
+                                       allow_custom_value=True,  # choices change per answer; dispute() checks
+                                       scale=4, min_width=200, elem_id="iv-dispute-point")
+                dispute_btn = gr.Button("I covered it", size="sm", scale=1, min_width=100, elem_id="iv-dispute")
 
     outs = [chat, card, interview, msgs]
     start_btn.click(start, [topics, weak, count, interview, msgs], outs, api_name="interview_start",
@@ -200,9 +230,11 @@ def build_interview_tab(services):
     box.input(typing, [box, interview], None, queue=False, show_progress="hidden", api_visibility="private",
               trigger_mode="always_last")
     box.submit(answer, [box, interview, msgs], [*outs, box], api_name="interview_answer",
-               show_progress="hidden", **MODEL_GROUP)
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], [disputed], queue=False)
     send.click(answer, [box, interview, msgs], [*outs, box], api_visibility="private",
-               show_progress="hidden", **MODEL_GROUP)
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], [disputed], queue=False)
+    dispute_btn.click(dispute, [disputed, interview, msgs], [*outs, disputed], api_name="interview_dispute",
+                      show_progress="hidden")
     for name, btn in buttons.items():
         btn.click(command(name), [interview, msgs], outs, api_name=f"interview_{name}",
                   show_progress="hidden", **MODEL_GROUP)

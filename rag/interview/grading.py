@@ -16,7 +16,7 @@ about half of the points 42-67, an empty answer 0.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from fsrs import Rating
@@ -35,6 +35,8 @@ class PointResult:
     lexical: float  # share of the point's content words present in the answer
     source: str = ""  # citation of the reference answer, e.g. "002_x.txt > ... > 9. What is canary..."
     wrong: str = ""  # what the candidate said that contradicts this point (see conflicts.py)
+    credit: float = 0.0  # 0-1, this point's share of the score
+    disputed: bool = False  # the candidate said they covered it, and the grade was changed
 
 
 @dataclass
@@ -224,6 +226,8 @@ def grade_answer(
         for i in (k.named, k.matched):
             credit[i], results[i].covered = 0.0, False
         results[k.named].wrong = results[k.named].wrong or k.clause
+    for i, r in enumerate(results):
+        r.credit = round(float(credit[i]), 3)
     if n:
         score = max(0, round(100 * float(credit.mean())) - c.conflict_penalty * len(conflicts))
     else:  # nothing to check against (an unanswered scenario): relevance only
@@ -252,6 +256,19 @@ def grade_answer(
         if missing:
             grade.message += f" Missing: {'; '.join(missing)}."
     return grade
+
+
+def accept_point(grade: Grade, index: int, config: GradingConfig = DEFAULT) -> Grade:
+    """The grade once the candidate's claim that they covered point ``index`` is accepted: full
+    credit for it, and what it was said to contradict is dropped.  Pure: a new Grade."""
+    points = [replace(p) for p in grade.points]
+    p = points[index]
+    p.covered, p.credit, p.wrong, p.disputed = True, 1.0, "", True
+    conflicts = [k for k in grade.conflicts if index not in (k.named, k.matched)]
+    score = max(0, round(100 * sum(q.credit for q in points) / len(points)) - config.conflict_penalty * len(conflicts))
+    new = replace(grade, points=points, conflicts=conflicts, score=score, verdict=_verdict(score), off_topic=False)
+    new.message = f"You covered {len(new.covered)} of {len(points)} key points (with your correction)."
+    return new
 
 
 def score_to_rating(score: int | float) -> Rating:

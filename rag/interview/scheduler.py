@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY AUTOINCREMENT, qid TEXT NOT NULL, topic TEXT NOT NULL, session_id TEXT,
     score INTEGER NOT NULL, rating INTEGER NOT NULL, answered_at TEXT NOT NULL, answer_text TEXT);
 CREATE INDEX IF NOT EXISTS reviews_qid ON reviews(qid);
+CREATE TABLE IF NOT EXISTS disputes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, review_id INTEGER NOT NULL, qid TEXT NOT NULL, question TEXT,
+    point TEXT NOT NULL, answer_text TEXT, old_score INTEGER NOT NULL, new_score INTEGER NOT NULL,
+    disputed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, mode TEXT,
     topics TEXT, n_questions INTEGER);
@@ -49,6 +53,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 # Added later (existing databases get them on open): what the card's question was, to find it again
 # when the notes reword it, and when it was archived because the notes no longer ask it.
 _CARD_COLUMNS = {"question": "TEXT", "file": "TEXT", "answer_hash": "TEXT", "archived_at": "TEXT"}
+_REVIEW_COLUMNS = {"card_before": "TEXT"}  # the card as it was, so a disputed grade can be re-rated
 _ACTIVE = "archived_at IS NULL"
 SAME_QUESTION = 0.5  # content-word overlap (Jaccard) above which a new question is a rewording of an old one
 
@@ -110,6 +115,10 @@ class ProgressStore:
             for name, kind in _CARD_COLUMNS.items():
                 if name not in have:
                     conn.execute(f"ALTER TABLE cards ADD COLUMN {name} {kind}")
+            have = {r["name"] for r in conn.execute("PRAGMA table_info(reviews)")}
+            for name, kind in _REVIEW_COLUMNS.items():
+                if name not in have:
+                    conn.execute(f"ALTER TABLE reviews ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -144,6 +153,7 @@ class ProgressStore:
         with self._write() as conn:
             row = conn.execute("SELECT card_json, reps FROM cards WHERE qid = ?", (qid,)).fetchone()
             card = Card.from_dict(json.loads(row["card_json"])) if row else Card(card_id=zlib.crc32(qid.encode()), due=now)
+            before = json.dumps(card.to_dict())
             card, _ = self.scheduler.review_card(card, rating, review_datetime=now)
             reps = (row["reps"] if row else 0) + 1
             conn.execute(
@@ -156,10 +166,33 @@ class ProgressStore:
                 conn.execute("UPDATE cards SET question=?, file=?, answer_hash=?, archived_at=NULL WHERE qid=?",
                              (item.question, item.file, answer_hash(item.answer), qid))
             conn.execute(
-                "INSERT INTO reviews (qid, topic, session_id, score, rating, answered_at, answer_text) VALUES (?,?,?,?,?,?,?)",
-                (qid, topic, session_id, int(score), int(rating), now.isoformat(), answer_text),
+                "INSERT INTO reviews (qid, topic, session_id, score, rating, answered_at, answer_text, card_before)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (qid, topic, session_id, int(score), int(rating), now.isoformat(), answer_text, before),
             )
         return CardState(qid, topic, card, int(score), reps, now)
+
+    def dispute(self, qid: str, point: str, new_score: int, question: str = "", now: datetime | None = None) -> CardState:
+        """The candidate says their last answer to ``qid`` did cover ``point``: that review is
+        re-rated with ``new_score`` (the card is rebuilt from the state it had before it, at the
+        review's own time) and the dispute is kept (``disputes()``, exported as grading examples)."""
+        now = _utc(now)
+        with self._write() as conn:
+            rev = conn.execute("SELECT * FROM reviews WHERE qid = ? ORDER BY id DESC LIMIT 1", (qid,)).fetchone()
+            row = conn.execute("SELECT reps, topic FROM cards WHERE qid = ?", (qid,)).fetchone()
+            if rev is None or row is None or not rev["card_before"]:
+                raise ValueError(f"no answer to dispute for {qid}")
+            rating = score_to_rating(new_score)
+            answered = datetime.fromisoformat(rev["answered_at"])
+            card, _ = self.scheduler.review_card(Card.from_dict(json.loads(rev["card_before"])), rating,
+                                                 review_datetime=answered)
+            conn.execute("UPDATE cards SET card_json=?, last_score=?, due_ts=?, updated_at=? WHERE qid=?",
+                         (json.dumps(card.to_dict()), int(new_score), card.due.timestamp(), now.isoformat(), qid))
+            conn.execute("UPDATE reviews SET score=?, rating=? WHERE id=?", (int(new_score), int(rating), rev["id"]))
+            conn.execute("INSERT INTO disputes (review_id, qid, question, point, answer_text, old_score, new_score,"
+                         " disputed_at) VALUES (?,?,?,?,?,?,?,?)",
+                         (rev["id"], qid, question, point, rev["answer_text"], rev["score"], int(new_score), now.isoformat()))
+        return CardState(qid, row["topic"], card, int(new_score), row["reps"], answered)
 
     def start_session(self, session_id: str | None = None, mode: str = "", topics: Iterable[str] = (),
                       n_questions: int = 0, now: datetime | None = None) -> str:
@@ -272,6 +305,9 @@ class ProgressStore:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [dict(r) for r in self._rows(sql, tuple(args))]
+
+    def disputes(self) -> list[dict]:
+        return [dict(r) for r in self._rows("SELECT * FROM disputes ORDER BY id")]
 
     def sessions(self) -> list[dict]:
         rows = self._rows("SELECT * FROM sessions ORDER BY started_at DESC")

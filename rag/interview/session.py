@@ -20,7 +20,7 @@ from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_
 from rag.interview.pace import Prefiller
 from rag.interview.bands import WEAK_BELOW
 from rag.interview.report import save_report, session_report
-from rag.interview.grading import Grade, grade_answer
+from rag.interview.grading import Grade, accept_point, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
 from rag.streaming import text_deltas
@@ -285,6 +285,28 @@ class Interview:
         self.turns.append(self.turn)
         self.turn.asked_at = time.monotonic()
         yield Ask(question, self.turn, self.index + 1, len(self.plan))
+
+    # --- disputes ---------------------------------------------------------------------------
+    def disputable(self) -> list[tuple[int, str]]:
+        """(index, point) of the last graded main answer's points not credited: what the candidate may dispute."""
+        turn = self._last_graded()
+        return [(i, p.point) for i, p in enumerate(turn.grade.points) if not p.covered] if turn else []
+
+    def _last_graded(self) -> Turn | None:
+        return next((t for t in reversed(self.turns) if not t.followup and t.grade is not None
+                     and t.outcome == "answered"), None)
+
+    def dispute(self, index: int) -> tuple[Turn, int, int]:
+        """Accept "I did cover that" for point ``index`` of the last graded main answer: the grade,
+        the summary and the FSRS card follow, and the dispute is stored.  Returns (turn, old, new)."""
+        turn = self._last_graded()
+        if turn is None or not 0 <= index < len(turn.grade.points) or turn.grade.points[index].covered:
+            raise ValueError("there is no such missed point to dispute")
+        old = turn.grade.score
+        turn.grade = accept_point(turn.grade, index)
+        self.store.dispute(turn.item.qid, turn.grade.points[index].point, turn.grade.score, question=turn.question)
+        self.results = [(it, turn.grade.score if it is turn.item else s) for it, s in self.results]
+        return turn, old, turn.grade.score
 
     # --- the end ------------------------------------------------------------------------------
     def end(self) -> Iterator[Event]:

@@ -116,6 +116,25 @@ def test_interview_question_score_feedback_followup_and_summary(client, ui_servi
     assert "Weakest" in card and "Coming back" in card
 
 
+def test_dispute_a_missed_point_regrades(client, ui_services):
+    bank = ui_services.question_bank()
+    # a topic whose every question has a long reference answer: a short answer misses some of it
+    topic = next(t for t in sorted({q.topic for q in bank})
+                 if all(len(q.answer.split()) >= 60 for q in bank if q.topic == t))
+    chat, card = client.predict([topic], False, 1, api_name="/interview_start")
+    item = next(q for q in ui_services.question_bank() if q.question in _assistant(chat)[-1])
+    chat, card, _ = client.predict(on_topic_answer(item), api_name="/interview_answer")
+    old = int(re.search(r'class="sc-score">(\d+)<', card).group(1))
+    assert "Grade wrong?" not in card
+    kinds = re.findall(r'<li class="(\w+)"', card)
+    missed = kinds.count("miss")
+    assert missed
+    chat, card, point = client.predict(kinds.index("miss"), api_name="/interview_dispute")
+    new = int(re.search(r'class="sc-score">(\d+)<', card).group(1))
+    assert new > old and card.count('class="miss"') == missed - 1
+    assert _assistant(chat)[-1].startswith("Regraded: you covered") and f"{old} \u2192 **{new}**" in _assistant(chat)[-1]
+
+
 def test_answer_without_an_interview_is_a_warning_not_an_error(client):
     other = Client(client.src, verbose=False)
     chat, card, box = other.predict("my answer", api_name="/interview_answer")

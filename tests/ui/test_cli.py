@@ -528,3 +528,18 @@ def test_note_text_that_looks_like_markup_is_printed_as_written(env, small_corpu
 def test_calibrate_grading_has_no_gate_to_check(env):
     line = _one_line_error(invoke(["calibrate", "--grading", "--check"], Fakes()))
     assert "--check has no gate for --grading" in line
+
+
+def test_disputes_listed_and_exported_as_grading_examples(env, tmp_path):
+    fakes = Fakes()
+    ok(invoke(["ingest"], fakes))
+    assert "No disputed grades yet." in ok(invoke(["disputes"], fakes)).stdout
+    item = fakes.last.question_bank()[0]
+    store = fakes.last.progress_store
+    store.record_answer(item.qid, item.topic, 30, answer_text="my spoken answer", item=item)
+    store.dispute(item.qid, "the point I covered", 55, question=item.question)
+    target = tmp_path / "disputes.jsonl"
+    r = ok(invoke(["disputes", "--export", str(target)], fakes))
+    assert "30 ->  55" in r.stdout and item.question in flat(r.stdout)
+    (row,) = [json.loads(line) for line in target.read_text().splitlines()]
+    assert row["answer"] == "my spoken answer" and row["covers"] == ["the point I covered"] and row["score"] == 55
