@@ -24,12 +24,22 @@ ANSWER_MARK = "Candidate's answer:"  # everything before it is known when the qu
 HUMAN = (
     "Notes:\n{notes}\n\nQuestion asked: {question}\nKey points of a full answer: {points}\n\n"
     "Reply in exactly this format:\n"
-    "Feedback: <2-3 short sentences spoken to the candidate, saying \"you\": what was right, what was wrong "
+    "Feedback: <1-2 short sentences spoken to the candidate, saying \"you\": what was right, what was wrong "
     "or missing; never praise a low score>\n"
     "Follow-up: <one question to the candidate about a detail in the notes, ending with a question mark>\n\n"
     + ANSWER_MARK + " {answer}\nScore it got: {score}\nPoints they missed: {missing}{wrong}\n\n"
     "Reply now, in the format above."
 )
+# The reply's shape, forced on the local model: one or two sentences, the first spoken to the
+# candidate ("You ..."), then one question.  Without it the 1.5B model wrote four or five sentences
+# about "the candidate" (8-10 s before the follow-up).  Limits count characters, not words: with
+# a word limit the model glued words together to say more.
+FEEDBACK_GRAMMAR = r"""
+root ::= "Feedback: " first (" " sentence)? "\nFollow-up: " question
+first ::= ("You " | "Your ") [^.!?\n]{6,200} [.!]
+sentence ::= [A-Z] [^.!?\n]{8,200} [.!]
+question ::= [A-Z] [^?\n]{8,200} "?"
+"""
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
 _LABEL_RE = re.compile(r"\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)

@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.models import QuestionItem
-from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, fixed_messages,
+from rag.interview.feedback import (FEEDBACK_GRAMMAR, FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, fixed_messages,
                                    grounded_followup, missed_point_question)
 from rag.interview.pace import Prefiller
+from rag.llm.factory import with_grammar
 from rag.interview.bands import WEAK_BELOW
 from rag.interview.report import save_report, session_report
 from rag.interview.grading import Grade, accept_point, grade_answer
@@ -121,7 +122,7 @@ class Interview:
         self.turn: Turn | None = None
         self.results: list[tuple[QuestionItem, int]] = []
         self.finished = False
-        self.generate = FEEDBACK_PROMPT | llm
+        self.generate = FEEDBACK_PROMPT | with_grammar(llm, FEEDBACK_GRAMMAR)
         self.prefiller = Prefiller(llm)
         topics = sorted({q.topic for q in plan})
         store.start_session(self.session_id, mode=mode, topics=topics, n_questions=len(plan))

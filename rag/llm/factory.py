@@ -63,3 +63,9 @@ def make_chat_model(
         model.load()
     return model
 
+
+
+def with_grammar(llm: BaseChatModel, grammar: str) -> BaseChatModel:
+    """``llm`` bound to a llama.cpp GBNF ``grammar`` (the output format is forced, not repaired
+    afterwards) when it is the in-process llama.cpp model; other chat models are returned as they are."""
+    return llm.bind(grammar=grammar) if getattr(llm, "_llm_type", "") == "xllamacpp" else llm
