@@ -1,5 +1,7 @@
 """The grading-agreement measures, on hand-made rows (no model)."""
 
+import pytest
+
 from evals.grading import grading_scores
 
 
@@ -56,3 +58,30 @@ def test_every_labelled_question_is_in_the_question_bank(real_services):
     bank = {q.qid: q for q in real_services.question_bank()}
     for it in read_jsonl(GRADING):
         assert it["qid"] in bank and bank[it["qid"]].question == it["question"], it["id"]
+
+
+def _heldout_grades(services) -> dict[str, dict[str, int]]:
+    from evals.grading import run_grading_calibration
+
+    by_q: dict[str, dict[str, int]] = {}
+    for r in run_grading_calibration(services, split="heldout")["rows"]:
+        by_q.setdefault(r["qid"], {})[r["style"]] = r["pred"]
+    return by_q
+
+
+def test_real_strong_paraphrase_beats_a_confidently_wrong_answer(real_services):
+    """Real MiniLM, the 20 held-out questions: for each, the strong paraphrase (in other words than
+    the notes') is graded above the confidently wrong answer and a good answer to another question
+    below the partial one."""
+    by_q = _heldout_grades(real_services)
+    assert len(by_q) == 20
+    assert [q for q, g in by_q.items() if not g["strong"] > g["wrong"]] == []
+    assert [q for q, g in by_q.items() if not g["other_question"] < g["partial"]] == []
+
+
+@pytest.mark.xfail(strict=True, reason="the grader cannot tell a confidently wrong answer from a correct partial "
+                                       "one (held-out: wrong below partial for 5 of 20 questions; target 18); "
+                                       "strict: the day it can, this XPASSes and the mark must go")
+def test_real_wrong_answer_below_the_partial_one(real_services):
+    by_q = _heldout_grades(real_services)
+    assert sum(g["wrong"] < g["partial"] for g in by_q.values()) >= 18
