@@ -81,15 +81,20 @@ class Services:
         return self.index.questions()
 
     def new_interview(self, *, topics: list[str] | None = None, count: int = 5, weak: bool = False,
-                      rng=None) -> Interview:
-        """Plan a session from the question bank (due cards first) and return an ``Interview``."""
+                      rng=None, level: str | None = None) -> Interview:
+        """Plan a session from the question bank (due cards first) and return an ``Interview``.
+        ``level`` (one of ``rag.interview.levels.LEVELS``) starts it at that level and makes it
+        adaptive: the rest of the ordered bank is kept as the questions it can move to."""
         from rag.interview.scheduler import plan_session
         from rag.interview.session import Interview
 
-        plan = plan_session(self.question_bank(), self.progress_store, count, topics=topics or None, weak=weak, rng=rng)
+        bank = self.question_bank()
+        ordered = plan_session(bank, self.progress_store, count if level is None else len(bank),
+                               topics=topics or None, weak=weak, rng=rng, level=level)
+        plan, reserve = ordered[: max(0, count)], ordered[max(0, count):]
         return Interview(plan=plan, store=self.progress_store, retriever=self.retriever, llm=self.chat_model,
                          embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics",
-                         report_dir=self.settings.paths.reports_dir)
+                         report_dir=self.settings.paths.reports_dir, level=level, reserve=reserve)
 
     def ingest(self, progress: Progress | None = None) -> IngestReport:
         """Index the notes, then keep the interview history in step with them (a reworded question

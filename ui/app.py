@@ -122,13 +122,13 @@ def build_app(settings: Settings, services, warm: bool = True) -> gr.Blocks:
             with gr.Tab("Ask", id="ask", elem_id="tab-ask"):
                 build_ask_tab(services)
             with gr.Tab("Mock interview", id="interview", elem_id="tab-interview") as interview_tab:
-                topics, refresh_topics = build_interview_tab(services)
+                interview_controls, refresh_controls = build_interview_tab(services)
             with gr.Tab("Progress", id="progress", elem_id="tab-progress") as progress_tab:
                 refresh_progress, progress_outputs = build_progress_tab(services)
             with gr.Tab("Notes", id="notes", elem_id="tab-notes") as notes_tab:
                 list_notes, notes_outputs = build_notes_tab(services, status)
 
-        interview_tab.select(guarded(refresh_topics), topics, topics, api_visibility="private",
+        interview_tab.select(guarded(refresh_controls), interview_controls, interview_controls, api_visibility="private",
                              show_progress="hidden", **FREE)
         progress_tab.select(refresh_progress, None, progress_outputs, api_visibility="private", **FREE)
         notes_tab.select(list_notes, None, notes_outputs, api_name="notes", **FREE)

@@ -361,9 +361,11 @@ def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no
 def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic", help="A topic (section of the notes); repeat for several."),
               count: int = typer.Option(5, "--count", min=1, max=50),
               weak: bool = typer.Option(False, "--weak", help="Only your weakest topics."),
+              level: str = typer.Option(None, "--level", help="Start at this level (very basic, basic, intermediate, advanced); the questions then follow your answers up or down."),
               report: Path = typer.Option(None, "--report", dir_okay=False, help="Also write the session report (Markdown) to this file.")):
     """A mock interview in the terminal: answer, get a score, feedback and a follow-up."""
     from ingest.models import split_heading
+    from rag.interview.levels import LEVELS, parse_level
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
 
     services = _services(ctx, load_settings())
@@ -371,13 +373,18 @@ def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic
     topics = sorted({q.topic for q in services.question_bank()})
     if topic and (unknown := [t for t in topic if t not in topics]):
         raise CoachError(f"unknown topic {unknown[0]!r}; topics: {'; '.join(topics)}")
-    session = services.new_interview(topics=topic, count=count, weak=weak)
+    start = parse_level(level)
+    if level is not None and start is None:
+        raise CoachError(f"unknown level {level!r}; levels: {', '.join(LEVELS)}")
+    session = services.new_interview(topics=topic, count=count, weak=weak, level=start)
     out.print("[bold]Mock interview.[/] Answer as you would say it. Commands: hint, skip, show answer, end.")
 
     def render(events) -> bool:
         for ev in events:
             if isinstance(ev, Ask):
                 tag = "follow-up" if ev.turn.followup else f"question {ev.number}/{ev.total}"
+                if not ev.turn.followup and ev.turn.level:
+                    tag += f", {ev.turn.level} level"
                 out.print(f"\n[bold blue]interviewer ({tag}, {escape(ev.turn.item.topic)}):[/] {escape(ev.text)}")
             elif isinstance(ev, Graded):
                 g = ev.grade

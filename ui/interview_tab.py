@@ -12,6 +12,7 @@ from collections import Counter
 
 import gradio as gr
 
+from rag.interview.levels import LEVELS, label, level_of, parse_level
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message
 
@@ -31,6 +32,15 @@ def topic_choices(services) -> list[tuple[str, str]]:
     return [(f"{t} ({n})", t) for t, n in sorted(counts.items(), key=lambda kv: kv[0].lower())]
 
 
+ANY_LEVEL = "any"  # the Level dropdown's value for "Any level"
+
+
+def level_choices(services) -> list[tuple[str, str]]:
+    """"Any level", then each level the question bank has (easiest first), with its count."""
+    counts = Counter(level_of(q.headings) for q in services.question_bank())
+    return [("Any level", ANY_LEVEL)] + [(f"{label(lv)} ({counts[lv]})", lv) for lv in LEVELS if counts[lv]]
+
+
 def clip_point(point: str) -> str:
     return render.clip(point, 80)
 
@@ -39,7 +49,8 @@ def _ask_text(ev) -> str:
     if ev.turn.followup:
         return f"**Follow-up** \u00b7 {render.clean_question(ev.text)}"
     topic = ev.turn.item.topic
-    return (f"**Question {ev.number} of {ev.total}** \u00b7 _{topic}_ \u00b7 aim for about "
+    level = f" \u00b7 {label(ev.turn.level)} level" if ev.turn.level else ""
+    return (f"**Question {ev.number} of {ev.total}**{level} \u00b7 _{topic}_ \u00b7 aim for about "
             f"{ev.turn.target_seconds} s\n\n{ev.text}")
 
 
@@ -99,14 +110,16 @@ def _out(msgs: list[dict], card: str, interview):
 
 
 def make_handlers(services):
-    def start(topics, weak, count, interview, msgs):
-        """Plan and start a new interview; the first question comes at once."""
+    def start(topics, weak, count, level, interview, msgs):
+        """Plan and start a new interview; the first question comes at once.  ``level``: a level
+        name to start at (the session then adapts to the answers) or "any"."""
         if interview is not None and not interview.finished:
             for _ in interview.end():  # close the previous session in the progress store
                 pass
         try:
             n = max(1, min(20, int(count or 5)))
-            interview = services.new_interview(topics=list(topics or []) or None, count=n, weak=bool(weak))
+            interview = services.new_interview(topics=list(topics or []) or None, count=n, weak=bool(weak),
+                                               level=parse_level(level))
         except Exception as e:
             gr.Warning(friendly_message(e))
             yield _out(list(msgs or []), render.scorecard_placeholder(), None)
@@ -194,6 +207,8 @@ def build_interview_tab(services):
     with gr.Row(equal_height=True, elem_classes="iv-controls"):
         topics = gr.Dropdown(topic_choices(services), multiselect=True, value=[], label="Topics (empty = all)",
                              scale=5, min_width=260, elem_id="iv-topics")
+        level = gr.Dropdown(level_choices(services), value=ANY_LEVEL, label="Level", scale=2, min_width=170,
+                            elem_id="iv-level")
         count = gr.Slider(1, 20, value=5, step=1, label="Questions", scale=2, min_width=170, elem_id="iv-count",
                           buttons=[])
         with gr.Column(scale=2, min_width=170, elem_classes="iv-weak-col"):
@@ -224,7 +239,7 @@ def build_interview_tab(services):
                 dispute_btn = gr.Button("I covered it", size="sm", scale=1, min_width=100, elem_id="iv-dispute")
 
     outs = [chat, card, interview, msgs]
-    start_btn.click(start, [topics, weak, count, interview, msgs], outs, api_name="interview_start",
+    start_btn.click(start, [topics, weak, count, level, interview, msgs], outs, api_name="interview_start",
                     show_progress="hidden", **MODEL_GROUP)
     # no queue: it only hands the text to the background prefill and returns
     box.input(typing, [box, interview], None, queue=False, show_progress="hidden", api_visibility="private",
@@ -239,10 +254,15 @@ def build_interview_tab(services):
         btn.click(command(name), [interview, msgs], outs, api_name=f"interview_{name}",
                   show_progress="hidden", **MODEL_GROUP)
 
-    def refresh_topics(selected):
+    def refresh_controls(selected, chosen_level):
+        """On opening the tab: the topics and levels of the notes as they are now (after an upload
+        or a re-index), keeping what is still there of the user's choice."""
         choices = topic_choices(services)
         known = {v for _, v in choices}
-        return gr.update(choices=choices, value=[t for t in (selected or []) if t in known])
+        levels = level_choices(services)
+        keep = chosen_level if chosen_level in {v for _, v in levels} else ANY_LEVEL
+        return (gr.update(choices=choices, value=[t for t in (selected or []) if t in known]),
+                gr.update(choices=levels, value=keep))
 
-    return topics, refresh_topics
+    return [topics, level], refresh_controls
 

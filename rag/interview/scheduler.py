@@ -30,6 +30,7 @@ from fsrs import Card, Rating, Scheduler
 from ingest.models import QuestionItem
 from rag.interview.bands import WEAK_BELOW  # a topic whose mean recent score is under this is "weak"
 from rag.interview.grading import score_to_rating
+from rag.interview.levels import distance as level_distance, level_of
 from rag.lexical import content_words
 
 
@@ -326,10 +327,13 @@ def _weak_topics(store: ProgressStore, pool: list[QuestionItem], now: datetime) 
 
 def plan_session(bank: list[QuestionItem], store: ProgressStore, count: int, topics: list[str] | None = None,
                  weak: bool = False, now: datetime | None = None,
-                 rng: random.Random | int | None = None) -> list[QuestionItem]:
+                 rng: random.Random | int | None = None, level: str | None = None) -> list[QuestionItem]:
     """Up to ``count`` distinct questions: due ones (most overdue first), then never-seen ones
     (shuffled by ``rng``), then not-yet-due ones (soonest first).  ``weak`` keeps only the
-    lowest-mastery topics.  Deterministic for a given store state, ``now`` and rng seed."""
+    lowest-mastery topics.  ``level`` (one of ``rag.interview.levels.LEVELS``) puts the questions
+    at that level first, then those at the nearest levels (the easier one first on a tie), then
+    those without a level, each group in the order above.  Deterministic for a given store state,
+    ``now``, rng seed and level; without ``level`` the plan is what it always was."""
     now = _utc(now)
     rng = rng if isinstance(rng, random.Random) else random.Random(rng)
     wanted = set(topics) if topics else None
@@ -347,4 +351,7 @@ def plan_session(bank: list[QuestionItem], store: ProgressStore, count: int, top
     later = sorted((q for q in reviewed if states[q.qid].due > now), key=lambda q: (states[q.qid].due, q.qid))
     new = [q for q in pool if q.qid not in states]
     rng.shuffle(new)
-    return (due + new + later)[: max(0, count)]
+    ordered = due + new + later
+    if level is not None:
+        ordered.sort(key=lambda q: level_distance(level, level_of(q.headings)))  # stable: keeps the order above
+    return ordered[: max(0, count)]

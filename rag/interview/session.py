@@ -19,7 +19,8 @@ from rag.interview.feedback import (FEEDBACK_GRAMMAR, FEEDBACK_PROMPT, FeedbackS
                                    grounded_followup, missed_point_question)
 from rag.interview.pace import Prefiller
 from rag.llm.factory import with_grammar
-from rag.interview.bands import WEAK_BELOW
+from rag.interview.bands import FAILED_VERDICTS, WEAK_BELOW, band
+from rag.interview.levels import LEVELS, level_of, rank
 from rag.interview.report import save_report, session_report
 from rag.interview.grading import Grade, accept_point, grade_answer
 from rag.interview.keypoints import split_key_points
@@ -44,6 +45,11 @@ class Turn:
     notes: str = ""  # the numbered notes the feedback is based on (retrieved when the question is asked)
     asked_at: float = 0.0  # time.monotonic() when the question was shown
     seconds: float | None = None  # how long the candidate took to answer
+
+    @property
+    def level(self) -> str | None:
+        """The question's level from the headings above it (``rag.interview.levels``), or None."""
+        return level_of(self.item.headings)
 
     @property
     def target_seconds(self) -> int:
@@ -111,8 +117,17 @@ def _first_missing(missing: list[str]) -> str:
 
 class Interview:
     def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, subject: str = "",
-                 mode: str = "topics", session_id: str | None = None, report_dir: Path | None = None) -> None:
-        self.plan, self.store, self.retriever, self.llm = plan, store, retriever, llm
+                 mode: str = "topics", session_id: str | None = None, report_dir: Path | None = None,
+                 level: str | None = None, reserve: list[QuestionItem] | None = None) -> None:
+        """``level`` makes the session adaptive: it starts at that level and, after each graded main
+        answer, goes a level up (a strong answer) or down (a weak one) when the plan or ``reserve``
+        (unplanned candidates, in plan order) still holds a question there; see ``_choose``."""
+        self.plan, self.store, self.retriever, self.llm = list(plan), store, retriever, llm
+        if level is not None:
+            rank(level)  # a ValueError for an unknown level, now rather than at the first answer
+        self.level = level  # the current level of an adaptive session; None: the plan order as it is
+        planned = {q.qid for q in self.plan}
+        self.reserve = [q for q in reserve or () if q.qid not in planned] if level is not None else []
         self.embeddings, self.subject, self.mode = embeddings, subject, mode
         self.report_dir = report_dir
         self.started = datetime.now(timezone.utc)
@@ -150,11 +165,40 @@ class Interview:
             points, sources = [points[i] for i in keep], [sources[i] for i in keep]
         return points, sources
 
+    def _step(self) -> int:
+        """+1 after a strong main answer, -1 after a weak (or failed) one, 0 otherwise: after a
+        skipped or shown question, or before the first answer.  Read when the next question is
+        chosen, so a disputed grade counts as regraded."""
+        last = next((t for t in reversed(self.turns) if not t.followup), None)
+        if last is None or last.outcome != "answered" or last.grade is None:
+            return 0
+        verdict = band(last.grade.score).verdict
+        if last.grade.verdict in FAILED_VERDICTS or verdict == "weak":
+            return -1
+        return 1 if verdict == "strong" else 0
+
+    def _choose(self) -> None:
+        """Adaptive sessions: put at ``plan[index]`` the first unasked question (rest of the plan,
+        then the reserve) at the level the last answer calls for (the nearest level above the
+        current one after a strong answer, below it after a weak one, that still has one), else at
+        the current level, else the next one in plan order.  The plan keeps its length."""
+        pool = self.plan[self.index:] + self.reserve
+        here, move = rank(self.level), self._step()
+        wanted = (*(LEVELS[here + 1:] if move > 0 else LEVELS[:here][::-1] if move < 0 else ()), self.level)
+        pick = next((i for lv in wanted for i, q in enumerate(pool) if level_of(q.headings) == lv), 0)
+        item = pool.pop(pick)
+        room = len(self.plan) - self.index - 1
+        self.plan[self.index:] = [item, *pool[:room]]
+        self.reserve = pool[room:]
+        self.level = level_of(item.headings) or self.level
+
     def _next(self) -> Iterator[Event]:
         self.index += 1
         if self.index >= len(self.plan):
             yield from self.end()
             return
+        if self.level is not None:
+            self._choose()
         item = self.plan[self.index]
         points, sources = self._reference(item)
         self.turn = Turn(item, item.question, points, sources)

@@ -135,6 +135,58 @@ def test_dispute_a_missed_point_regrades(client, ui_services):
     assert _assistant(chat)[-1].startswith("Regraded: you covered") and f"{old} \u2192 **{new}**" in _assistant(chat)[-1]
 
 
+@pytest.fixture
+def levelled_client(tmp_path):
+    """The app over notes whose headings name levels ("1. Very Basic Level:", "MLOps Basics",
+    "Advanced Questions")."""
+    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
+    from core.settings import Settings
+    from rag.services import build_services
+    from ui.app import build_app, launch
+
+    corpus = make_corpus(tmp_path / "corpus", names=("000_5dc1b29d7c63d496.txt", "001_96c6a94c357aef9e.txt"))
+    services = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+                              embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
+    services.ingest()
+    demo = build_app(services.settings, services)
+    launch(demo, services.settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield Client(demo.local_url, verbose=False, download_files=False), services
+    finally:
+        demo.close()
+
+
+def _level_dropdown(client) -> dict:
+    return next(c["props"] for c in client.config["components"] if c["props"].get("elem_id") == "iv-level")
+
+
+def test_level_dropdown_offers_the_levels_of_the_notes_and_starts_there(levelled_client):
+    from rag.interview.levels import level_of
+
+    client, services = levelled_client
+    counts = {lv: sum(level_of(q.headings) == lv for q in services.question_bank()) for lv in ("very basic", "basic", "advanced")}
+    assert all(counts.values())
+    dropdown = _level_dropdown(client)
+    assert dropdown["value"] == "any" and [list(c) for c in dropdown["choices"]] == [
+        ["Any level", "any"], [f"Very basic ({counts['very basic']})", "very basic"],
+        [f"Basic ({counts['basic']})", "basic"], [f"Advanced ({counts['advanced']})", "advanced"]]
+    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/interview_start"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["topics", "weak", "count", "level"]
+    assert params[-1]["parameter_default"] == "any"
+
+    chat, card = client.predict([], False, 2, "advanced", api_name="/interview_start")
+    header = _assistant(chat)[-1]
+    assert header.startswith("**Question 1 of 2** \u00b7 Advanced level \u00b7 _Advanced Questions_")
+    chat, card = client.predict([], False, 2, "very basic", api_name="/interview_start")
+    assert "Very basic level" in _assistant(chat)[-1]
+
+
+def test_level_dropdown_without_levels_in_the_notes_is_any_level_only(client):
+    assert [list(c) for c in _level_dropdown(client)["choices"]] == [["Any level", "any"]]
+    chat, card = client.predict([], False, 1, "any", api_name="/interview_start")
+    assert re.match(r"\*\*Question 1 of 1\*\* \u00b7 _", _assistant(chat)[-1])  # no level to show
+
+
 def test_answer_without_an_interview_is_a_warning_not_an_error(client):
     other = Client(client.src, verbose=False)
     chat, card, box = other.predict("my answer", api_name="/interview_answer")

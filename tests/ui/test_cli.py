@@ -276,6 +276,16 @@ def test_interview_topic_is_used_and_an_unknown_topic_is_an_error(env):
     assert "unknown topic 'Underwater basket weaving'" in line and topics[0] in line
 
 
+def test_interview_level_starts_there_and_an_unknown_level_is_an_error(env):
+    fakes = Fakes()
+    ok(invoke(["ingest"], fakes))  # the small corpus: "MLOps Basics" and "Advanced Questions" name levels
+    r = ok(invoke(["interview", "--count", "2", "--level", "Advanced"], fakes, input=""))
+    assert "question 1/2, advanced level, Advanced Questions)" in flat(r.stdout)
+
+    line = _one_line_error(invoke(["interview", "--level", "hard"], fakes))
+    assert "unknown level 'hard'; levels: very basic, basic, intermediate, advanced" in line
+
+
 # --- ui --------------------------------------------------------------------------------------
 @pytest.fixture
 def launched(monkeypatch):
