@@ -15,8 +15,10 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
 
 from rag.citations import CitationStream, attribute
+from rag.pace import Prefiller, cut_after, whole_words
 from rag.prompts import (
     ANSWER_PROMPT,
+    QUESTION_MARK,
     REFUSAL,
     RETRY_PREFILL,
     checkable_sentences,
@@ -91,6 +93,19 @@ class AnswerChain:
         self.retriever = retriever
         self.llm = llm
         self.generate: Runnable = ANSWER_PROMPT | llm  # LCEL: prompt -> chat model
+        self.prefiller = Prefiller(llm)
+
+    def read_ahead(self, partial: str, history: list[str] | None = None) -> bool:
+        """The question as typed so far: retrieve for it and process the prompt up to its last
+        whole word in the background (rag/pace.py), so that after Enter only the rest remains when
+        the final question retrieves the same notes.  False when there is nothing to do."""
+        typed = whole_words(partial)
+        if len(typed.split()) < 2 or not self.prefiller.enabled:
+            return False
+        prep = self.prepare(typed, history)
+        if prep.inputs is None:
+            return False
+        return self.prefiller.submit(cut_after(prep.messages(), QUESTION_MARK, typed))
 
     def prepare(self, question: str, history: list[str] | None = None) -> Prepared:
         """Retrieval, context selection and prompt inputs: the steps before the model."""

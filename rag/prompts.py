@@ -33,7 +33,8 @@ REFUSAL_OPENING = "my notes don't cover"
 _REFUSAL_ANYWHERE = re.compile(r"\bnotes (?:don't|do not) cover\b")
 RETRY_PREFILL = "According to my notes,"
 
-HUMAN = "Notes:\n{notes}\n\n{earlier}Question: {question}"
+QUESTION_MARK = "Question:"  # the question goes last: the notes before it can be processed while it is typed
+HUMAN = "Notes:\n{notes}\n\n{earlier}" + QUESTION_MARK + " {question}"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 

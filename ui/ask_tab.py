@@ -7,11 +7,15 @@ links of the latest answer point at ``#src-N`` and those of earlier answers at `
 
 from __future__ import annotations
 
+import logging
+
 import gradio as gr
 
 from rag.lexical import content_words
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message
+
+log = logging.getLogger(__name__)
 
 def example_questions(bank, n: int = 4, max_words: int = 12) -> list[str]:
     """Up to ``n`` short questions of the notes with a written answer, each from another topic
@@ -84,6 +88,19 @@ def make_ask(services):
     return ask
 
 
+def make_read_ahead(services):
+    def read_ahead(text: str, turns: list[dict] | None):
+        """While the question is typed: retrieve for it and process the prompt's notes (rag/pace.py)."""
+        if not (text and services.chat_model_loaded):
+            return
+        try:
+            services.chain.read_ahead(" ".join(text.split())[:MAX_QUESTION_CHARS], [t["q"] for t in turns or []])
+        except Exception as e:  # an optimisation only: the question itself will report any error
+            log.info("read-ahead skipped: %s", e)
+
+    return read_ahead
+
+
 def build_ask_tab(services) -> None:
     ask = make_ask(services)
     examples = example_questions(services.question_bank())
@@ -104,6 +121,9 @@ def build_ask_tab(services) -> None:
             sources = gr.HTML(render.sources_html([]), elem_id="sources-panel", padding=False)
 
     outputs = [chatbot, sources, turns, box]
+    # no queue: it hands the work to the background prefill and returns
+    box.input(make_read_ahead(services), [box, turns], None, queue=False, show_progress="hidden",
+              api_visibility="private", trigger_mode="always_last")
     box.submit(ask, [box, turns], outputs, api_name="ask", show_progress="hidden", **MODEL_GROUP)
     send.click(ask, [box, turns], outputs, api_visibility="private", show_progress="hidden", **MODEL_GROUP)
 

@@ -115,6 +115,41 @@ def bench_llm(services) -> dict:
     return figures
 
 
+def _first_token(chain, question: str) -> float:
+    from rag.chain import Answer, Token
+
+    t0 = time.perf_counter()
+    stream = chain.stream(question)
+    try:
+        for ev in stream:
+            if (isinstance(ev, Token) and ev.text.strip()) or isinstance(ev, Answer):
+                return round(time.perf_counter() - t0, 2)
+    finally:
+        stream.close()  # cancels the rest of the generation
+    return round(time.perf_counter() - t0, 2)
+
+
+def bench_read_ahead(services, questions: tuple[str, ...] = (BENCH_QUESTION, "How do you handle data drift in production models?",
+                                                           "What is the difference between online and offline model serving?")) -> dict:
+    """Ask: first token after Enter when the notes and the question's first words were processed
+    while it was typed (the app's behaviour) against nothing cached, same questions, one run."""
+    from rag.chain import AnswerChain
+
+    llm = services.chat_model
+    chain = AnswerChain(services.settings.answer, services.retriever, llm)
+    cold, ahead = [], []
+    for q in questions:
+        llm.prefill([{"role": "user", "content": "Say hello. " * 40}])  # something else in the only slot
+        cold.append(_first_token(chain, q))
+        llm.prefill([{"role": "user", "content": "Say hello. " * 40}])
+        chain.read_ahead(q.rsplit(" ", 1)[0] + " ")  # typed up to its last word
+        chain.prefiller.wait(120)
+        ahead.append(_first_token(chain, q))
+    return {"ask_questions": len(questions), "ask_cold_first_token_s_median": statistics.median(cold),
+            "ask_ahead_first_token_s_median": statistics.median(ahead),
+            "ask_cold_first_token_s": cold, "ask_ahead_first_token_s": ahead}
+
+
 def _interview_timings(services, item, answer: str, ahead: bool) -> dict:
     """One answer to ``item``: seconds from "Answer" to the score, the first feedback word and the
     follow-up question.  ``ahead``: the fixed part and the typed answer were prefilled while the
@@ -184,6 +219,8 @@ def run_bench(settings: Settings, make_services: Callable[[Settings], object], s
         if not skip_llm:
             log(f"chat model: '{BENCH_QUESTION}' through the chain, then raw xllamacpp…")
             figures.update(bench_llm(services))
+            log("Ask: first token with and without reading ahead while the question is typed…")
+            figures.update(bench_read_ahead(services))
             log("interviewer: score, first feedback word and follow-up, with and without reading ahead…")
             figures.update(bench_interview(services))
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

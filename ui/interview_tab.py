@@ -185,7 +185,7 @@ def make_handlers(services):
         return msgs, card, interview, msgs, dispute_choices(interview)
 
     def typing(text, interview):
-        """While the candidate types: the interviewer reads ahead (rag/interview/pace.py)."""
+        """While the candidate types: the interviewer reads ahead (rag/pace.py)."""
         if interview is not None and text:
             interview.typing(text)
 

@@ -5,7 +5,7 @@ One LLM call per main answer; its output is "feedback sentences" then a line sta
 
 The prompt puts everything known when the question is asked (instructions, notes, question, key
 points, the reply format) before the candidate's answer, so that part is processed while they
-answer (``fixed_messages``, rag/interview/pace.py) and only the answer's own tokens remain.
+answer (``fixed_messages``, rag/pace.py) and only the answer's own tokens remain.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from langchain_core.prompts import ChatPromptTemplate
 
 from rag.lexical import split_sentences, tokenize
+from rag.pace import cut_after
 
 SYSTEM = (
     "You are a friendly, demanding {subject}interviewer talking to the candidate: address them as you. "
@@ -108,15 +109,12 @@ def feedback_inputs(question: str, answer: str, missing: list[str], notes: str, 
 
 
 def fixed_messages(inputs: dict) -> list:
-    """The feedback prompt's messages cut just after ``ANSWER_MARK``: the part that does not
-    depend on the answer, to process while the candidate answers.  With ``inputs["answer"]`` set
-    to the text typed so far, the cut keeps it (a longer shared prefix)."""
-    messages = FEEDBACK_PROMPT.format_messages(**{**inputs, "score": "", "missing": "", "wrong": ""})
-    last = messages[-1]
-    cut = last.content.index(ANSWER_MARK) + len(ANSWER_MARK)
+    """The feedback prompt's messages cut just after ``ANSWER_MARK`` and the answer typed so far
+    (``inputs["answer"]``): the part that does not depend on the rest of the answer, to process
+    while the candidate answers (rag/pace.py)."""
     typed = inputs.get("answer", "")
-    keep = cut + (1 + len(typed) if typed and typed != "(no answer)" else 0)
-    return [*messages[:-1], last.model_copy(update={"content": last.content[:keep]})]
+    messages = FEEDBACK_PROMPT.format_messages(**{**inputs, "score": "", "missing": "", "wrong": ""})
+    return cut_after(messages, ANSWER_MARK, typed if typed != "(no answer)" else "")
 
 
 class FeedbackSplitter:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ingest.models import QuestionItem
 from rag.interview.feedback import (FEEDBACK_GRAMMAR, FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, fixed_messages,
                                    grounded_followup, missed_point_question)
-from rag.interview.pace import Prefiller
+from rag.pace import Prefiller, whole_words
 from rag.llm.factory import with_grammar
 from rag.interview.bands import FAILED_VERDICTS, WEAK_BELOW, band
 from rag.interview.levels import LEVELS, level_of, rank
@@ -230,15 +230,12 @@ class Interview:
 
     def typing(self, text: str) -> bool:
         """The candidate's answer so far: process the feedback prompt up to it in the background
-        (rag/interview/pace.py).  False when there is nothing to do (a follow-up, a graded turn,
+        (rag/pace.py).  False when there is nothing to do (a follow-up, a graded turn,
         a chat model that cannot prefill)."""
         turn = self.turn
         if self.finished or turn is None or turn.followup or turn.grade is not None:
             return False
-        text = text.strip()
-        if text and not text[-1].isspace():  # the last word may still grow: stop before it
-            text = text[: max(0, text.rfind(" "))]
-        return self.prefiller.submit(fixed_messages(self._inputs(turn, text.strip())))
+        return self.prefiller.submit(fixed_messages(self._inputs(turn, whole_words(text))))
 
     # --- answering --------------------------------------------------------------------------
     def respond(self, text: str) -> Iterator[Event]:

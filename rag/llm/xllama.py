@@ -421,7 +421,7 @@ class XLlamaChatModel(BaseChatModel):
     ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
 
-    # ---- work ahead of the user (rag/interview/pace.py)
+    # ---- work ahead of the user (rag/pace.py)
 
     def prefill(self, messages: Sequence[BaseMessage | dict]) -> dict:
         """Process ``messages`` into the server's prompt cache (one token is generated and

@@ -1,12 +1,13 @@
-"""Work done while the candidate answers: process the feedback prompt's fixed part ahead of time.
+"""Work done while the user types: process the fixed part of a prompt ahead of time.
 
-Every prompt token costs ~14 ms on 2 cores before the first word of feedback.  The feedback
-prompt's notes, question, key points and instructions are known when the question is asked, and
-the answer grows word by word while the candidate types: ``Prefiller.submit`` hands the latest
-prefix to one background worker, which asks the chat model to process it (one token generated,
-llama.cpp keeps the prompt in its cache).  A prefix submitted while another is being processed
-replaces any that was waiting (only the newest text matters); after "Answer" only the tokens not
-yet processed remain.
+Every prompt token costs ~14 ms on 2 cores before the first word of a reply.  Much of a prompt is
+known before the user presses Enter: the interviewer's feedback prompt (notes, question, key
+points, instructions) when the question is asked, the answer prompt's notes once the question is
+half typed, and the user's own words as they come.  ``Prefiller.submit`` hands the latest prefix
+to one background worker, which asks the chat model to process it (one token generated, llama.cpp
+keeps the prompt in its cache).  A prefix submitted while another is being processed replaces any
+that was waiting (only the newest text matters); after Enter only the tokens not yet processed
+remain.  ``cut_after`` builds such a prefix from a prompt's messages.
 
 Chat models that cannot prefill (no ``prefill`` method, e.g. a remote endpoint) are left alone.
 """
@@ -18,6 +19,24 @@ import threading
 from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
+
+
+def whole_words(text: str) -> str:
+    """``text`` up to its last whole word: the word being typed may still grow."""
+    text = " ".join(text.split()) if text.strip() else ""
+    return text if not text or text[-1] in ".?!" else text[: max(0, text.rfind(" "))]
+
+
+def cut_after(messages: Sequence, mark: str, typed: str = "") -> list:
+    """``messages`` with the last one cut just after ``mark`` (and ``typed``, the user's text so
+    far, when it is there): the part of the prompt that is known now."""
+    last = messages[-1]
+    cut = last.content.index(mark) + len(mark)
+    if typed:
+        rest = last.content[cut:]
+        if rest.lstrip().startswith(typed):
+            cut += len(rest) - len(rest.lstrip()) + len(typed)
+    return [*messages[:-1], last.model_copy(update={"content": last.content[:cut]})]
 
 
 def can_prefill(llm) -> bool:

@@ -5,7 +5,7 @@ import threading
 from conftest import PrefillingChat, fake_chat, on_topic_answer
 from core.settings import Settings
 from rag.interview.feedback import ANSWER_MARK, FEEDBACK_PROMPT, feedback_inputs, fixed_messages
-from rag.interview.pace import Prefiller, can_prefill
+from rag.pace import Prefiller, can_prefill, cut_after, whole_words
 from rag.interview.session import Feedback
 from rag.services import build_services
 
@@ -92,3 +92,30 @@ def test_off_topic_answer_gets_no_model_feedback(tmp_path, small_corpus, fake_em
     feedback = "".join(e.text for e in events if isinstance(e, Feedback))
     assert grade.off_topic and chat.prompts == []  # the model, which praises anything, was not asked
     assert feedback.startswith("That does not answer the question.") and "good" not in feedback.lower()
+
+
+def test_whole_words_and_cut_after():
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    assert whole_words("how do you depl") == "how do you" and whole_words("what is  PSI?") == "what is PSI?"
+    assert whole_words("") == "" and whole_words("one") == ""
+    msgs = [SystemMessage("sys"), HumanMessage("Notes:\n[1] x\n\nQuestion: how do you deploy a model")]
+    assert cut_after(msgs, "Question:")[-1].content == "Notes:\n[1] x\n\nQuestion:"
+    assert cut_after(msgs, "Question:", "how do you")[-1].content.endswith("Question: how do you")
+    assert cut_after(msgs, "Question:", "something else")[-1].content.endswith("Question:")  # not a prefix
+    assert cut_after(msgs, "Question:")[0] is msgs[0]
+
+
+def test_chain_reads_ahead_the_notes_and_typed_words(fake_services):
+    from conftest import PrefillingChat
+    from rag.chain import AnswerChain
+
+    chat = PrefillingChat()
+    chain = AnswerChain(fake_services.settings.answer, fake_services.retriever, chat)
+    assert not chain.read_ahead("how")  # one word: too early to retrieve for
+    assert chain.read_ahead("How do you monitor ML models in prod") and chain.prefiller.wait(5)
+    (prefix,) = chat.prefills
+    assert prefix[-1].content.endswith("Question: How do you monitor ML models in")
+    list(chain.stream("How do you monitor ML models in production?"))
+    sent = chat.prompts[-1]
+    assert sent[-1].content.startswith(prefix[-1].content)  # the same notes: the cached prefix is reused
