@@ -164,25 +164,28 @@ def make_handlers(services):
         return run
 
     def dispute_choices(interview):
+        """The dispute controls, shown only while the current question's answer has missed points."""
         choices = [(clip_point(p), i) for i, p in interview.disputable()] if interview is not None else []
-        return gr.update(choices=choices, value=None, visible=bool(choices))
+        return gr.update(choices=choices, value=None, visible=bool(choices)), gr.update(visible=bool(choices))
 
     def dispute(index, interview, msgs):
         """The candidate says they did cover a point the grade marked missing."""
         msgs = list(msgs or [])
         if interview is None or index is None:
             gr.Warning("Pick the point you covered first.")
-            return msgs, gr.skip(), interview, msgs, gr.skip()
+            return msgs, gr.skip(), interview, msgs, gr.skip(), gr.skip()
         try:
             turn, old, new = interview.dispute(int(index))
         except ValueError as e:
             gr.Warning(str(e).capitalize() + ".")
-            return msgs, gr.skip(), interview, msgs, dispute_choices(interview)
-        point = turn.grade.points[int(index)].point
+            return (msgs, gr.skip(), interview, msgs, *dispute_choices(interview))
+        point = turn.grade.points[int(index)].point.rstrip(" .;:")
         msgs.append({"role": "assistant", "content": f"Regraded: you covered \u201c{point}\u201d. "
-                                                     f"Score {old} \u2192 **{new}**/100; the schedule follows."})
-        card = render.scorecard_html(turn.grade, turn.question, False, seconds=turn.seconds, target=turn.target_seconds)
-        return msgs, card, interview, msgs, dispute_choices(interview)
+                                                     f"Score {old} \u2192 **{new}**/100; when it comes back is "
+                                                     "rescheduled to match."})
+        card = render.scorecard_html(turn.grade, turn.question, False, interview.index + 1, len(interview.plan),
+                                     seconds=turn.seconds, target=turn.target_seconds)
+        return (msgs, card, interview, msgs, *dispute_choices(interview))
 
     def typing(text, interview):
         """While the candidate types: the interviewer reads ahead (rag/pace.py)."""
@@ -232,27 +235,30 @@ def build_interview_tab(services):
                                                ("end", "End interview"))}
         with gr.Column(scale=1, min_width=300):
             card = gr.HTML(render.scorecard_placeholder(), elem_id="scorecard", padding=False)
-            with gr.Row(elem_classes="dispute-row"):
+            with gr.Column(elem_classes="dispute-col"):
                 disputed = gr.Dropdown([], value=None, label="Grade wrong? A point you did cover", visible=False,
                                        allow_custom_value=True,  # choices change per answer; dispute() checks
-                                       scale=4, min_width=200, elem_id="iv-dispute-point")
-                dispute_btn = gr.Button("I covered it", size="sm", scale=1, min_width=100, elem_id="iv-dispute")
+                                       elem_id="iv-dispute-point")
+                dispute_btn = gr.Button("I covered it", size="sm", visible=False, elem_id="iv-dispute")
 
     outs = [chat, card, interview, msgs]
+    dispute_controls = [disputed, dispute_btn]
     start_btn.click(start, [topics, weak, count, level, interview, msgs], outs, api_name="interview_start",
-                    show_progress="hidden", **MODEL_GROUP)
+                    show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
+                                                                queue=False)
     # no queue: it only hands the text to the background prefill and returns
     box.input(typing, [box, interview], None, queue=False, show_progress="hidden", api_visibility="private",
               trigger_mode="always_last")
     box.submit(answer, [box, interview, msgs], [*outs, box], api_name="interview_answer",
-               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], [disputed], queue=False)
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls, queue=False)
     send.click(answer, [box, interview, msgs], [*outs, box], api_visibility="private",
-               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], [disputed], queue=False)
-    dispute_btn.click(dispute, [disputed, interview, msgs], [*outs, disputed], api_name="interview_dispute",
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls, queue=False)
+    dispute_btn.click(dispute, [disputed, interview, msgs], [*outs, *dispute_controls], api_name="interview_dispute",
                       show_progress="hidden")
     for name, btn in buttons.items():
         btn.click(command(name), [interview, msgs], outs, api_name=f"interview_{name}",
-                  show_progress="hidden", **MODEL_GROUP)
+                  show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
+                                                              queue=False)
 
     def refresh_controls(selected, chosen_level):
         """On opening the tab: the topics and levels of the notes as they are now (after an upload

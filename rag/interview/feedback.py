@@ -14,6 +14,7 @@ import re
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from rag.interview.bands import band
 from rag.lexical import split_sentences, tokenize
 from rag.pace import cut_after
 
@@ -35,12 +36,29 @@ HUMAN = (
 # candidate ("You ..."), then one question.  Without it the 1.5B model wrote four or five sentences
 # about "the candidate" (8-10 s before the follow-up).  Limits count characters, not words: with
 # a word limit the model glued words together to say more.
-FEEDBACK_GRAMMAR = r"""
+def feedback_grammar(opening: str = "") -> str:
+    """The GBNF of the reply; ``opening`` (see ``feedback_opening``) forces its first words."""
+    first = f'"{opening} "' if opening else '("You " | "Your ")'
+    return rf"""
 root ::= "Feedback: " first (" " sentence)? "\nFollow-up: " question
-first ::= ("You " | "Your ") [^.!?\n]{6,200} [.!]
-sentence ::= [A-Z] [^.!?\n]{8,200} [.!]
-question ::= [A-Z] [^?\n]{8,200} "?"
+first ::= {first} [^.!?\n]{{6,200}} [.!]
+sentence ::= [A-Z] [^.!?\n]{{8,200}} [.!]
+question ::= [A-Z] [^?\n]{{8,200}} "?"
 """
+
+
+def feedback_opening(grade) -> str:
+    """The first words the feedback must start with for this grade: the 1.5B model praised answers
+    graded 0 ("You provided a good overview") although told not to, so low grades and answers that
+    contradict the notes get an opening that cannot be praise."""
+    if grade.wrong:
+        return "That is not what your notes say:"
+    if band(grade.score).verdict == "weak":
+        return "You missed"
+    return ""
+
+
+FEEDBACK_GRAMMAR = feedback_grammar()
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
 _LABEL_RE = re.compile(r"\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.models import QuestionItem
-from rag.interview.feedback import (FEEDBACK_GRAMMAR, FEEDBACK_PROMPT, FeedbackSplitter, feedback_inputs, fixed_messages,
+from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_grammar, feedback_opening, feedback_inputs, fixed_messages,
                                    grounded_followup, missed_point_question)
 from rag.pace import Prefiller, whole_words
 from rag.llm.factory import with_grammar
@@ -90,11 +90,13 @@ class Summary:
     mean_score: float | None
     report: str = ""  # the session report (Markdown)
     report_path: Path | None = None  # where it was saved, if a report folder was given
+    skipped: int = 0  # questions skipped or shown (scheduled to come back, not in the mean)
 
     def text(self) -> str:
+        skipped = f" ({self.skipped} skipped)" if self.skipped else ""
         if not self.answered:
-            return "Interview ended. No questions were answered."
-        lines = [f"Interview ended: {self.answered} answers, mean score {self.mean_score:.0f}/100."]
+            return f"Interview ended. No questions were answered{skipped}."
+        lines = [f"Interview ended: {self.answered} answers, mean score {self.mean_score:.0f}/100{skipped}."]
         lines += [f"- {r['topic']}: {r['mean']:.0f}/100 over {r['answered']}" for r in self.rows]
         if self.weakest:
             lines.append("Weakest topics: " + ", ".join(self.weakest))
@@ -137,7 +139,6 @@ class Interview:
         self.turn: Turn | None = None
         self.results: list[tuple[QuestionItem, int]] = []
         self.finished = False
-        self.generate = FEEDBACK_PROMPT | with_grammar(llm, FEEDBACK_GRAMMAR)
         self.prefiller = Prefiller(llm)
         topics = sorted({q.topic for q in plan})
         store.start_session(self.session_id, mode=mode, topics=topics, n_questions=len(plan))
@@ -300,14 +301,15 @@ class Interview:
     def _feedback_and_followup(self, turn: Turn, answer: str, grade: Grade) -> Iterator[Event]:
         missing = [p.point for p in grade.missing]
         if grade.off_topic:  # nothing in it to build on: the model would find something to praise
-            turn.feedback = f"That does not answer the question. {_first_missing(missing)}"
+            turn.feedback = _first_missing(missing) or "Try it again when it comes back."
             yield Feedback(turn.feedback)
             yield from self._next()
             return
         notes = turn.notes or self._feedback_notes(turn.question)
         splitter = FeedbackSplitter()
         inputs = self._inputs(turn, answer, grade)
-        for delta in text_deltas(self.generate.stream(inputs)):
+        generate = FEEDBACK_PROMPT | with_grammar(self.llm, feedback_grammar(feedback_opening(grade)))
+        for delta in text_deltas(generate.stream(inputs)):
             out = splitter.feed(delta)
             if out:
                 turn.feedback += out
@@ -330,19 +332,26 @@ class Interview:
 
     # --- disputes ---------------------------------------------------------------------------
     def disputable(self) -> list[tuple[int, str]]:
-        """(index, point) of the last graded main answer's points not credited: what the candidate may dispute."""
+        """(index, point) of the current question's graded main answer that were missed: what the
+        candidate may dispute.  Not points it was found to contradict (what was said is on the
+        card, beside the note), and not an answer graded off-topic or too short."""
         turn = self._last_graded()
-        return [(i, p.point) for i, p in enumerate(turn.grade.points) if not p.covered] if turn else []
+        if turn is None or turn.grade.verdict in FAILED_VERDICTS:
+            return []
+        return [(i, p.point) for i, p in enumerate(turn.grade.points) if not p.covered and not p.wrong]
 
     def _last_graded(self) -> Turn | None:
-        return next((t for t in reversed(self.turns) if not t.followup and t.grade is not None
-                     and t.outcome == "answered"), None)
+        """The main turn of the question being asked (its follow-up included), once answered."""
+        turn = next((t for t in reversed(self.turns) if not t.followup), None)
+        if self.finished or turn is None or turn.grade is None or turn.outcome != "answered":
+            return None
+        return turn
 
     def dispute(self, index: int) -> tuple[Turn, int, int]:
         """Accept "I did cover that" for point ``index`` of the last graded main answer: the grade,
         the summary and the FSRS card follow, and the dispute is stored.  Returns (turn, old, new)."""
         turn = self._last_graded()
-        if turn is None or not 0 <= index < len(turn.grade.points) or turn.grade.points[index].covered:
+        if turn is None or index not in {i for i, _ in self.disputable()}:
             raise ValueError("there is no such missed point to dispute")
         old = turn.grade.score
         turn.grade = accept_point(turn.grade, index)
@@ -356,9 +365,11 @@ class Interview:
             return
         self.finished = True
         self.store.end_session(self.session_id)
+        answered = {t.item.qid for t in self.turns if not t.followup and t.outcome == "answered"}
         by_topic: dict[str, list[int]] = {}
         for item, score in self.results:
-            by_topic.setdefault(item.topic, []).append(score)
+            if item.qid in answered:  # a skipped or shown question is scheduled, not averaged
+                by_topic.setdefault(item.topic, []).append(score)
         rows = sorted(({"topic": t, "answered": len(s), "mean": sum(s) / len(s)} for t, s in by_topic.items()),
                       key=lambda r: r["mean"])
         weakest = [r["topic"] for r in rows if r["mean"] < WEAK_BELOW][:3]
@@ -366,9 +377,9 @@ class Interview:
         for item, _ in self.results:
             when = self.store.card_due(item.qid)
             due.append({"question": item.question, "topic": item.topic, "due": when.isoformat(timespec="minutes") if when else None})
-        scores = [s for _, s in self.results]
+        scores = [s for item, s in self.results if item.qid in answered]
         summary = Summary(rows, weakest, sorted(due, key=lambda d: d["due"] or ""), len(scores),
-                          sum(scores) / len(scores) if scores else None)
+                          sum(scores) / len(scores) if scores else None, skipped=len(self.results) - len(scores))
         summary.report = session_report(self.turns, summary, self.started, self.subject)
         if self.report_dir is not None and self.turns:
             try:

@@ -91,7 +91,8 @@ def test_off_topic_answer_gets_no_model_feedback(tmp_path, small_corpus, fake_em
     grade = events[0].grade
     feedback = "".join(e.text for e in events if isinstance(e, Feedback))
     assert grade.off_topic and chat.prompts == []  # the model, which praises anything, was not asked
-    assert feedback.startswith("That does not answer the question.") and "good" not in feedback.lower()
+    assert feedback.startswith("A full answer starts with: ") and "good" not in feedback.lower()
+    assert "does not address the question" in grade.message  # said once, on the score line
 
 
 def test_whole_words_and_cut_after():

@@ -1,7 +1,9 @@
 """The app in a real Chromium, with the real embedding model and the real 1.5B chat model.
 
-Asks a question (sources first, then a growing answer), runs a mock-interview round (score,
-then a follow-up question), and saves screenshots of every tab to tests/artifacts/.
+Asks a question (sources first, then a growing answer), runs a mock-interview round (the answer
+typed key by key so the interviewer reads ahead; the score card, then feedback opening with
+"You"/"Your", then a follow-up question; a disputed grade goes up), and saves screenshots of every
+tab to tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -69,6 +71,21 @@ def app_url(tmp_path_factory):
 def _assistant_text(page, chat: str) -> str:
     bots = page.locator(f"{chat} .message.bot, {chat} [data-testid='bot']")
     return bots.last.inner_text() if bots.count() else ""
+
+
+def _card_score(page) -> int:
+    return int(page.locator("#scorecard .sc-score").inner_text().split("/")[0].strip())
+
+
+# The streamed feedback: the text after the score line ("Score N/100 · verdict") of the chat
+# message that holds it (the last such message), or null before that message is there.
+_FEEDBACK_JS = r"""(() => {
+    const bots = [...document.querySelectorAll('#iv-chat .message.bot, #iv-chat [data-testid="bot"]')];
+    for (const b of bots.reverse()) {
+        const m = b.innerText.trim().match(/^Score \d+\/100[^\n]*\n+([\s\S]*)$/);
+        if (m) return m[1].trim();
+    }
+    return null; })"""
 
 
 def partial_answer(reference: str) -> str | None:
@@ -160,20 +177,68 @@ def drive(page, url: str, artifacts: Path, log=print, answer_for=lambda q: None)
             'Question {number + 1} of')""", timeout=LONG)
     assert planned, f"none of the first {number} questions has an answer in the notes to answer with"
     answer, expected = planned
+    # typed key by key, as a candidate would: each keystroke is an input event, and the app reads
+    # the feedback prompt ahead while the answer grows (ui/interview_tab.py typing)
+    page.click("#iv-input textarea")
+    page.locator("#iv-input textarea").press_sequentially(answer, delay=5)
+    page.wait_for_timeout(1_000)  # a pause before sending, as a person would
     t0 = time.time()
-    page.fill("#iv-input textarea", answer)
     page.press("#iv-input textarea", "Enter")
     page.wait_for_selector("#scorecard .sc-score", timeout=LONG)
-    log(f"score after {time.time() - t0:.1f} s")
-    score = int(page.locator("#scorecard .sc-score").inner_text().split("/")[0].strip())
+    log(f"score card after {time.time() - t0:.1f} s")
+    score = _card_score(page)
     log(f"score shown {score}/100, grader {expected}/100")
     assert score == expected, f"the scorecard shows {score}, the grader gives {expected} for: {answer}"
     assert score >= 20, f"half of the notes' answer scored {score}: {answer}"  # not graded off-topic
     assert page.locator("#scorecard .sc-points li").count() >= 1
+    timing = page.locator("#scorecard .sc-time")
+    assert timing.count() == 1 and "Answered in" in timing.inner_text(), page.locator("#scorecard").inner_text()
+    log(f"card timing: {timing.inner_text()}")
+    page.wait_for_function(f"() => {_FEEDBACK_JS}() !== null && {_FEEDBACK_JS}().trim().length > 0", timeout=LONG)
+    log(f"first feedback text after {time.time() - t0:.1f} s")
     page.wait_for_function(f"""() => document.querySelector('#iv-chat').innerText.includes('Follow-up \u00b7')
         || document.querySelector('#iv-chat').innerText.includes('Question {number + 1} of')""", timeout=LONG)
     log(f"follow-up after {time.time() - t0:.1f} s")
+    feedback = page.evaluate(f"{_FEEDBACK_JS}") or ""
+    log(f"feedback: {feedback!r}")
+    assert re.match(r"Your?\b", feedback), f"the feedback does not open with You/Your: {feedback!r}"
+    assert "feedback:" not in feedback.lower(), f"a 'Feedback:' label in the chat: {feedback!r}"
+    assert "the candidate" not in feedback.lower(), f"the feedback talks about 'the candidate': {feedback!r}"
+    followup = _assistant_text(page, "#iv-chat")
+    log(f"follow-up: {followup!r}")
     page.screenshot(path=str(artifacts / "interview.png"))
+
+    # --- Dispute a grade: "I covered it" on a missed point regrades the answer ------------------
+    missed = page.locator("#scorecard li.miss, #scorecard li.wrong").count()
+    picker = page.locator("#iv-dispute-point")
+    if missed:  # the dropdown comes once the answer's events are done
+        picker.wait_for(state="visible", timeout=30_000)
+    else:
+        page.wait_for_timeout(1_500)
+    if picker.is_visible():
+        field = picker.locator("input")
+        field.click()
+        listbox = page.locator(f"#{field.get_attribute('aria-controls')}")
+        option = listbox.get_by_role("option").first
+        option.wait_for(state="visible", timeout=5_000)
+        log(f"disputing: {option.inner_text().strip()!r}")
+        option.click()
+        page.wait_for_timeout(300)
+        page.click("#iv-dispute")
+        page.wait_for_function("""() => {
+            const bots = document.querySelectorAll('#iv-chat .message.bot, #iv-chat [data-testid="bot"]');
+            return bots.length && bots[bots.length - 1].innerText.trim().startsWith('Regraded'); }""", timeout=30_000)
+        regraded = _assistant_text(page, "#iv-chat").strip()
+        log(f"dispute: {regraded!r}")
+        assert regraded.startswith("Regraded: you covered"), regraded
+        page.wait_for_function(f"""() => {{ const s = document.querySelector('#scorecard .sc-score');
+            return s && parseInt(s.innerText) > {score}; }}""", timeout=10_000)
+        log(f"score after the dispute: {_card_score(page)}/100 (was {score})")
+        assert _card_score(page) > score
+    else:
+        assert page.locator("#scorecard li.miss").count() == 0, "missed points but no way to dispute them"
+        log("no missed point to dispute")
+    page.screenshot(path=str(artifacts / "interview-dispute.png"))
 
     # --- Progress and Notes ------------------------------------------------------------------
     page.get_by_role("tab", name="Progress").click()

@@ -50,17 +50,25 @@ def test_interview_dispute_updates_grade_summary_and_export(tmp_path, small_corp
     services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
                               embeddings=fake_embeddings, chat_model=PrefillingChat())
     services.ingest()
-    iv = services.new_interview(count=1, topics=["Tools & Pipelines"])
+    from rag.interview.session import Interview
+
+    item = next(q for q in services.question_bank() if q.question == "What tools are used in MLOps pipelines?")
+    iv = Interview(plan=[item], store=services.progress_store, retriever=services.retriever,
+                   llm=services.chat_model, embeddings=services.embeddings)
     ask = list(iv.start())[0]
     list(iv.respond(on_topic_answer(ask.turn.item)))
-    (index, point), *_ = iv.disputable()
+    (index, point), (other, _), *_ = iv.disputable()
+    iv.turns[0].grade.points[other].wrong = "something contradicting it"  # as the swap check marks one
+    assert other not in [i for i, _ in iv.disputable()]  # contradicted points are not disputable
+    with pytest.raises(ValueError):
+        iv.dispute(other)
     turn, old, new = iv.dispute(index)
     assert new > old and turn.grade.points[index].covered
     assert index not in [i for i, _ in iv.disputable()]
     with pytest.raises(ValueError):
         iv.dispute(index)  # already credited
     summary = next(e for e in iv.respond("end") if isinstance(e, Summary))
-    assert summary.mean_score == new
+    assert summary.mean_score == new and iv.disputable() == []  # only while the question is current
     rows = disputes_as_examples(services.progress_store.disputes(), {q.qid: q for q in services.question_bank()})
     assert rows[0]["style"] == "disputed" and rows[0]["covers"] == [point] and rows[0]["score"] == new
     assert rows[0]["question"] == ask.turn.item.question and json.dumps(rows[0])

@@ -88,8 +88,10 @@ def test_hint_skip_show_and_end(services):
     assert shown[0].text.startswith("Answer from your notes")
     end = _collect(iv.respond("end"))
     summary = end[-1]
-    assert isinstance(summary, Summary) and summary.answered == 2  # skip and show count as misses
-    assert summary.mean_score == 0 and summary.due
+    # skipped and shown questions come back soon, but are not answers: not in the count or the mean
+    assert isinstance(summary, Summary) and summary.answered == 0 and summary.skipped == 2
+    assert summary.mean_score is None and len(summary.due) == 2
+    assert summary.text() == "Interview ended. No questions were answered (2 skipped)."
     assert _collect(iv.respond("more?"))[0].text.startswith("This interview has ended")
 
 
