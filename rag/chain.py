@@ -48,6 +48,7 @@ class Prepared:
     retrieval: Retrieval
     blocks: list[Block]
     inputs: dict | None
+    notes_key: tuple = ()  # the chunks chosen and the history: equal keys give the same notes
 
     def messages(self):
         return ANSWER_PROMPT.format_messages(**self.inputs) if self.inputs else []
@@ -94,17 +95,22 @@ class AnswerChain:
         self.llm = llm
         self.generate: Runnable = ANSWER_PROMPT | llm  # LCEL: prompt -> chat model
         self.prefiller = Prefiller(llm)
+        self._ahead: tuple[tuple, list[Block]] | None = None  # (chunk ids + history, blocks) read ahead
 
     def read_ahead(self, partial: str, history: list[str] | None = None) -> bool:
         """The question as typed so far: retrieve for it and process the prompt up to its last
         whole word in the background (rag/pace.py), so that after Enter only the rest remains when
-        the final question retrieves the same notes.  False when there is nothing to do."""
+        the final question retrieves the same notes (then their blocks are reused as they were cut
+        for the typed text, so the prompt's notes match the processed ones exactly).  False when
+        there is nothing to do."""
         typed = whole_words(partial)
         if len(typed.split()) < 2 or not self.prefiller.enabled:
             return False
+        self._ahead = None
         prep = self.prepare(typed, history)
         if prep.inputs is None:
             return False
+        self._ahead = prep.notes_key, prep.blocks
         return self.prefiller.submit(cut_after(prep.messages(), QUESTION_MARK, typed))
 
     def prepare(self, question: str, history: list[str] | None = None) -> Prepared:
@@ -114,8 +120,12 @@ class AnswerChain:
         if not retrieval.covered:
             return Prepared(retrieval, [], None)
         hits = select_context(retrieval.hits, self.settings.context_k, self.settings.context_min_ratio)
-        blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
-        return Prepared(retrieval, blocks, prompt_inputs(question, blocks, history))
+        key = (tuple(h.chunk_id for h in hits), tuple(history))
+        if self._ahead is not None and self._ahead[0] == key:
+            blocks = self._ahead[1]  # the same notes as read ahead: the same text, so the cached prompt holds
+        else:
+            blocks = build_blocks(hits, " ".join(retrieval.queries), self.settings.context_token_budget)
+        return Prepared(retrieval, blocks, prompt_inputs(question, blocks, history), key)
 
     def stream(self, question: str, history: list[str] | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()

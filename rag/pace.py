@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def whole_words(text: str) -> str:
-    """``text`` up to its last whole word: the word being typed may still grow."""
-    text = " ".join(text.split()) if text.strip() else ""
-    return text if not text or text[-1] in ".?!" else text[: max(0, text.rfind(" "))]
+    """``text`` (spaces normalised) up to its last whole word: the word being typed may still
+    grow, unless a space or a sentence mark follows it."""
+    norm = " ".join(text.split())
+    if not norm or text[-1].isspace() or norm[-1] in ".?!":
+        return norm
+    return norm[: max(0, norm.rfind(" "))]
 
 
 def cut_after(messages: Sequence, mark: str, typed: str = "") -> list:

@@ -99,7 +99,7 @@ def test_whole_words_and_cut_after():
     from langchain_core.messages import HumanMessage, SystemMessage
 
     assert whole_words("how do you depl") == "how do you" and whole_words("what is  PSI?") == "what is PSI?"
-    assert whole_words("") == "" and whole_words("one") == ""
+    assert whole_words("") == "" and whole_words("one") == "" and whole_words("how do you ") == "how do you"
     msgs = [SystemMessage("sys"), HumanMessage("Notes:\n[1] x\n\nQuestion: how do you deploy a model")]
     assert cut_after(msgs, "Question:")[-1].content == "Notes:\n[1] x\n\nQuestion:"
     assert cut_after(msgs, "Question:", "how do you")[-1].content.endswith("Question: how do you")
@@ -120,3 +120,17 @@ def test_chain_reads_ahead_the_notes_and_typed_words(fake_services):
     list(chain.stream("How do you monitor ML models in production?"))
     sent = chat.prompts[-1]
     assert sent[-1].content.startswith(prefix[-1].content)  # the same notes: the cached prefix is reused
+
+
+def test_the_final_question_reuses_the_notes_read_ahead(fake_services):
+    from conftest import PrefillingChat
+    from rag.chain import AnswerChain
+
+    chain = AnswerChain(fake_services.settings.answer, fake_services.retriever, PrefillingChat())
+    assert chain.read_ahead("What tools are used in MLOps pipelines ")
+    ahead = chain.prepare("What tools are used in MLOps pipelines")
+    final = chain.prepare("What tools are used in MLOps pipelines?")
+    assert final.notes_key == ahead.notes_key  # the same chunks retrieved ...
+    assert final.blocks is ahead.blocks  # ... reuse the blocks read ahead, as they were cut then
+    other = chain.prepare("How do you monitor ML models in production?")
+    assert other.notes_key != ahead.notes_key and other.blocks != ahead.blocks
