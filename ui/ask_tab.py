@@ -43,8 +43,10 @@ def example_questions(bank, n: int = 4, max_words: int = 12) -> list[str]:
 MAX_QUESTION_CHARS = 2000
 
 
-def _view(turns: list[dict], searching: bool = False, box: str | None = ""):
-    return render.chat_messages(turns), render.sources_html(turns, searching), turns, box
+def _view(turns: list[dict], searching: bool = False, box=None):
+    """One update of the tab.  The input box is left alone unless ``box`` is given: the user may be
+    typing the next question while an answer streams (it is queued, not lost)."""
+    return render.chat_messages(turns), render.sources_html(turns, searching), turns, gr.skip() if box is None else box
 
 
 def make_ask(services):
@@ -60,7 +62,7 @@ def make_ask(services):
             return
         turn = {"q": q, "a": "", "hits": None, "cited": None, "covered": True, "nearest": [], "timing": ""}
         turns.append(turn)
-        yield _view(turns, searching=True)
+        yield _view(turns, searching=True, box="")
         history = [t["q"] for t in turns[:-1]]
         try:
             for ev in services.chain.stream(q, history):
@@ -124,8 +126,11 @@ def build_ask_tab(services) -> None:
     # no queue: it hands the work to the background prefill and returns
     box.input(make_read_ahead(services), [box, turns], None, queue=False, show_progress="hidden",
               api_visibility="private", trigger_mode="always_last")
-    box.submit(ask, [box, turns], outputs, api_name="ask", show_progress="hidden", **MODEL_GROUP)
-    send.click(ask, [box, turns], outputs, api_visibility="private", show_progress="hidden", **MODEL_GROUP)
+    # "multiple": a question sent while an answer streams waits in the queue and is answered next
+    box.submit(ask, [box, turns], outputs, api_name="ask", show_progress="hidden", trigger_mode="multiple",
+               **MODEL_GROUP)
+    send.click(ask, [box, turns], outputs, api_visibility="private", show_progress="hidden",
+               trigger_mode="multiple", **MODEL_GROUP)
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
@@ -135,7 +140,7 @@ def build_ask_tab(services) -> None:
         ask, [box, turns], outputs, api_visibility="private", show_progress="hidden", **MODEL_GROUP)
 
     def clear_chat():
-        return _view([])
+        return _view([], box="")
 
     clear.click(clear_chat, None, outputs, api_name="ask_clear", queue=False)
     chatbot.clear(clear_chat, None, outputs, api_visibility="private", queue=False)

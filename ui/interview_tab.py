@@ -152,8 +152,10 @@ def make_handlers(services):
         yield from run_events(interview.respond(text), interview, msgs, card)
 
     def answer(text, interview, msgs):
-        for chat, card, iv, m in respond(text, interview, msgs):
-            yield chat, card, iv, m, ""
+        """The box is cleared once, when the answer is taken: later updates leave it alone, so the
+        next answer can be typed (and read ahead) while the feedback streams."""
+        for i, (chat, card, iv, m) in enumerate(respond(text, interview, msgs)):
+            yield chat, card, iv, m, "" if i == 0 else gr.skip()
 
     def command(name: str):
         shown, cmd = COMMANDS[name]
