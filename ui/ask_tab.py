@@ -12,6 +12,7 @@ import logging
 import gradio as gr
 
 from rag.lexical import content_words
+from rag.prompts import is_refusal
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message
 
@@ -81,6 +82,9 @@ def make_ask(services):
                     turn["timing"] = render.timing_line(ev.timings)
             if not turn["a"].strip():
                 turn["a"] = "_The model returned an empty answer. Try rephrasing the question._"
+            if not turn["covered"] or is_refusal(turn["a"]):  # a gap in the notes: listed in the Notes tab
+                nearest = turn["nearest"] or [h["heading"] for h in turn["hits"] or []]
+                services.progress_store.record_gap(q, nearest[:3])
         except Exception as e:  # shown in the chat, never as a traceback
             if turn["hits"] is None:
                 turn["hits"] = []

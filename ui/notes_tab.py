@@ -54,9 +54,10 @@ def make_handlers(services):
 
     @guarded
     def notes():
-        """The indexed files, their chunk and question counts, and the last ingest time."""
+        """The indexed files, their chunk and question counts, the last ingest time, and the
+        questions the notes could not answer (asked in the Ask tab)."""
         summary, table, _ = view()
-        return summary, table
+        return summary, table, render.gaps_html(services.progress_store.gaps())
 
     @guarded
     def reindex(progress=gr.Progress()):
@@ -105,10 +106,11 @@ def build_notes_tab(services, status):
                             "They are copied into your notes folder and indexed.", elem_classes="card-text")
                 files = gr.File(file_count="multiple", show_label=False, elem_id="upload", height=140)
             upload_out = gr.Markdown(elem_id="upload-result")
+    gaps = gr.HTML(render.gaps_html([]), elem_id="notes-gaps", padding=False)
 
     reindex_btn.click(reindex, None, [reindex_out, summary, table, status], api_name="reindex",
                       show_progress="full", show_progress_on=[table], **MODEL_GROUP)
     files.upload(upload, [files], [upload_out, summary, table, status, files], api_name="upload_notes",
                  show_progress="full", show_progress_on=[table], **MODEL_GROUP)
-    return notes, [summary, table]
+    return notes, [summary, table, gaps]
 

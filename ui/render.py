@@ -318,3 +318,18 @@ def status_html(meta: dict | None, model: str) -> str:
         notes = (f'<span class="chip">{plural(len(files), "note")}</span><span class="chip">{plural(chunks, "chunk")}</span>'
                  f'<span class="chip">{plural(questions, "question")}</span>')
     return f'<div class="status">{notes}<span class="chip model" title="chat model">{esc(model)}</span></div>'
+
+
+def gaps_html(gaps: list[dict]) -> str:
+    """The questions the notes could not answer (``ProgressStore.gaps``), for the Notes tab."""
+    head = '<div class="gaps"><div class="gaps-title">Gaps in your notes</div>'
+    if not gaps:
+        return (head + '<div class="gaps-empty">None yet. Questions asked in the Ask tab that your notes cannot '
+                "answer are listed here, with the nearest sections, so you know what to write next.</div></div>")
+    items = []
+    for g in gaps:
+        times = f' <span class="gaps-times">asked {g["times"]}\u00d7</span>' if g["times"] > 1 else ""
+        near = "; ".join(short_title(n) for n in g["nearest"][:3])
+        items.append(f'<li><span class="gaps-q">{esc(g["question"])}</span>{times}'
+                     + (f'<div class="gaps-near">nearest: {esc(near)}</div>' if near else "") + "</li>")
+    return head + '<div class="gaps-sub">Questions they could not answer, newest first:</div><ul>' + "".join(items) + "</ul></div>"

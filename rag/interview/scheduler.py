@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import random
 import sqlite3
 import threading
@@ -47,6 +48,8 @@ CREATE TABLE IF NOT EXISTS disputes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, review_id INTEGER NOT NULL, qid TEXT NOT NULL, question TEXT,
     point TEXT NOT NULL, answer_text TEXT, old_score INTEGER NOT NULL, new_score INTEGER NOT NULL,
     disputed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, asked_at TEXT NOT NULL, nearest TEXT);
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, mode TEXT,
     topics TEXT, n_questions INTEGER);
@@ -306,6 +309,25 @@ class ProgressStore:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [dict(r) for r in self._rows(sql, tuple(args))]
+
+    def record_gap(self, question: str, nearest: Iterable[str] = (), now: datetime | None = None) -> None:
+        """A question the notes could not answer (declined), with the nearest sections there are."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO gaps (question, asked_at, nearest) VALUES (?,?,?)",
+                         (question.strip(), _utc(now).isoformat(), json.dumps(list(nearest))))
+
+    def gaps(self, limit: int = 20) -> list[dict]:
+        """The questions the notes could not answer, most recent first, each once (by its words,
+        case and punctuation aside): question, times asked, last asked, nearest sections."""
+        out: dict[str, dict] = {}
+        for r in self._rows("SELECT * FROM gaps ORDER BY id DESC"):
+            key = " ".join(re.findall(r"\w+", r["question"].lower()))
+            if key in out:
+                out[key]["times"] += 1
+            elif len(out) < limit:
+                out[key] = {"question": r["question"], "times": 1, "last_at": r["asked_at"],
+                            "nearest": json.loads(r["nearest"] or "[]")}
+        return list(out.values())
 
     def disputes(self) -> list[dict]:
         return [dict(r) for r in self._rows("SELECT * FROM disputes ORDER BY id")]

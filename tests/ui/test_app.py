@@ -222,7 +222,7 @@ def test_progress_shows_mastery_due_cards_sessions_and_reports(client):
 
 
 def test_notes_lists_indexed_files(client, ui_services):
-    summary, table = client.predict(api_name="/notes")
+    summary, table, gaps = client.predict(api_name="/notes")
     files = [row[0] for row in table["data"]]
     assert files == ["003_eba972981bf49b22.txt", "004_acdbecc340a2dbb9.txt"]
     assert "**2 notes**" in summary and "last indexed" in summary
@@ -336,3 +336,8 @@ def test_the_model_serves_one_request_at_a_time(tmp_path):
         demo.close()
     assert all("Canary shifts traffic gradually" in a for a in answers)
     assert probe.most == 1  # three users, one generation at a time
+
+
+def test_the_notes_tab_lists_gaps(client):
+    _, _, gaps = client.predict(api_name="/notes")
+    assert "None yet" in gaps

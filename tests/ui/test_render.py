@@ -146,3 +146,10 @@ def test_heading_paths_in_interviewer_messages_are_shortened():
 ])
 def test_follow_up_questions_are_unwrapped(raw, clean):
     assert render.clean_question(raw) == clean
+
+
+def test_gaps_html_escapes_and_lists():
+    html = render.gaps_html([{"question": "<img src=x> why?", "times": 3, "last_at": "", "nearest": ["a.txt > B > C"]}])
+    assert "&lt;img src=x&gt; why?" in html and "<img" not in html and "asked 3\u00d7" in html
+    assert "nearest: C" in html
+    assert "None yet" in render.gaps_html([])

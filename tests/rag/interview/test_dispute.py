@@ -72,3 +72,13 @@ def test_interview_dispute_updates_grade_summary_and_export(tmp_path, small_corp
     rows = disputes_as_examples(services.progress_store.disputes(), {q.qid: q for q in services.question_bank()})
     assert rows[0]["style"] == "disputed" and rows[0]["covers"] == [point] and rows[0]["score"] == new
     assert rows[0]["question"] == ask.turn.item.question and json.dumps(rows[0])
+
+
+def test_gaps_are_kept_once_per_question_newest_first(tmp_path):
+    store = ProgressStore(tmp_path / "p.sqlite")
+    store.record_gap("What is a sourdough starter?", ["Feature Stores"])
+    store.record_gap("How tall is Everest?", [])
+    store.record_gap("what is a SOURDOUGH starter", ["Model Serving"])
+    gaps = store.gaps()
+    assert [g["question"] for g in gaps] == ["what is a SOURDOUGH starter", "How tall is Everest?"]
+    assert gaps[0]["times"] == 2 and gaps[0]["nearest"] == ["Model Serving"] and gaps[1]["times"] == 1
