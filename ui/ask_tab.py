@@ -100,7 +100,8 @@ def make_read_ahead(services):
         if not (text and services.chat_model_loaded):
             return
         try:
-            services.chain.read_ahead(" ".join(text.split())[:MAX_QUESTION_CHARS], [t["q"] for t in turns or []])
+            # as typed: whole_words reads a trailing space as "the last word is complete"
+            services.chain.read_ahead(text[:MAX_QUESTION_CHARS], [t["q"] for t in turns or []])
         except Exception as e:  # an optimisation only: the question itself will report any error
             log.info("read-ahead skipped: %s", e)
 

@@ -57,8 +57,6 @@ def feedback_opening(grade) -> str:
         return "You missed"
     return ""
 
-
-FEEDBACK_GRAMMAR = feedback_grammar()
 FEEDBACK_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
 _LABEL_RE = re.compile(r"\s*\**\s*feedback\s*\**\s*:\s*\**\s*", re.I)

@@ -186,6 +186,11 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
 
 
+def _score(credits, n_conflicts: int, config: GradingConfig) -> int:
+    """Mean credit of the points, 0-100, less the penalty for each clause contradicting the notes."""
+    return max(0, round(100 * float(np.mean(credits))) - config.conflict_penalty * n_conflicts)
+
+
 def _verdict(score: int) -> str:
     return band(score).verdict
 
@@ -229,7 +234,7 @@ def grade_answer(
     for i, r in enumerate(results):
         r.credit = round(float(credit[i]), 3)
     if n:
-        score = max(0, round(100 * float(credit.mean())) - c.conflict_penalty * len(conflicts))
+        score = _score(credit, len(conflicts), c)
     else:  # nothing to check against (an unanswered scenario): relevance only
         score = round(100 * float(np.clip((relevance - c.sim_low) / (c.sim_high - c.sim_low), 0, 1)))
     off_topic = relevance < c.off_topic_below and not any(r.covered for r in results)
@@ -265,7 +270,7 @@ def accept_point(grade: Grade, index: int, config: GradingConfig = DEFAULT) -> G
     p = points[index]
     p.covered, p.credit, p.wrong, p.disputed = True, 1.0, "", True
     conflicts = [k for k in grade.conflicts if index not in (k.named, k.matched)]
-    score = max(0, round(100 * sum(q.credit for q in points) / len(points)) - config.conflict_penalty * len(conflicts))
+    score = _score([q.credit for q in points], len(conflicts), config)
     new = replace(grade, points=points, conflicts=conflicts, score=score, verdict=_verdict(score), off_topic=False)
     new.message = f"You covered {len(new.covered)} of {len(points)} key points (with your correction)."
     return new

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.models import QuestionItem
-from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_grammar, feedback_opening, feedback_inputs, fixed_messages,
-                                   grounded_followup, missed_point_question)
+from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_grammar, feedback_inputs,
+                                   feedback_opening, fixed_messages, grounded_followup, missed_point_question)
 from rag.pace import Prefiller, whole_words
 from rag.llm.factory import with_grammar
 from rag.interview.bands import FAILED_VERDICTS, WEAK_BELOW, band
@@ -305,7 +305,7 @@ class Interview:
             yield Feedback(turn.feedback)
             yield from self._next()
             return
-        notes = turn.notes or self._feedback_notes(turn.question)
+        notes = turn.notes
         splitter = FeedbackSplitter()
         inputs = self._inputs(turn, answer, grade)
         generate = FEEDBACK_PROMPT | with_grammar(self.llm, feedback_grammar(feedback_opening(grade)))

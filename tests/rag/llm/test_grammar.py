@@ -1,9 +1,12 @@
 """Output formats are forced with llama.cpp grammars on the local model only."""
 
 from conftest import fake_chat
-from rag.interview.feedback import FEEDBACK_GRAMMAR
+from rag.interview.feedback import feedback_grammar
 from rag.llm import with_grammar
 from rag.llm.xllama import XLlamaChatModel
+
+
+FEEDBACK_GRAMMAR = feedback_grammar()
 
 
 def test_grammar_is_bound_to_the_local_model_only():
