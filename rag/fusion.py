@@ -26,3 +26,32 @@ def drop_near_duplicates(ids: Sequence[str], similarity: Callable[[str, str], fl
             if len(kept) == limit:
                 break
     return kept
+
+
+def answer_links(vectors, ids: Sequence[str], answerless: set[str], section_of: Callable[[str], object],
+                 per_question: int = 2, floor: float = 0.45) -> dict[str, list[str]]:
+    """For each chunk that only asks a question (a scenario heading the notes leave unanswered),
+    the answered chunks nearest to it by cosine (unit ``vectors``, row i = ``ids[i]``), at most
+    ``per_question`` from distinct sections other than its own, each at least ``floor`` similar.
+    Retrieval puts them right after the question when it is found, so that a question matching
+    only the bare scenario still gets notes that answer it."""
+    links: dict[str, list[str]] = {}
+    if not answerless:
+        return links
+    answered = [i for i, cid in enumerate(ids) if cid not in answerless]
+    if not answered:
+        return links
+    for r, cid in enumerate(ids):
+        if cid not in answerless:
+            continue
+        sims = vectors[answered] @ vectors[r]
+        picked, sections = [], {section_of(cid)}
+        for j in sorted(range(len(answered)), key=lambda j: -float(sims[j])):
+            if float(sims[j]) < floor or len(picked) == per_question:
+                break
+            other = ids[answered[j]]
+            if section_of(other) not in sections:
+                sections.add(section_of(other))
+                picked.append(other)
+        links[cid] = picked
+    return links

@@ -27,8 +27,9 @@ from rank_bm25 import BM25Okapi
 from core.settings import RetrievalSettings
 from ingest.index import NoteIndex
 from ingest.models import Chunk
+from rag.compare import comparison
 from rag.followup import contextual_query, reads_as_followup
-from rag.fusion import drop_near_duplicates, reciprocal_rank_fusion
+from rag.fusion import answer_links, drop_near_duplicates, reciprocal_rank_fusion
 from rag.lexical import tokenize
 from rag.types import Hit, Retrieval
 from rag.vectors import embed_query_unit, embed_unit, unit_rows
@@ -41,6 +42,11 @@ from rag.vectors import embed_query_unit, embed_unit, unit_rows
 # much as the question joined with the previous turn.  Held-out figures: README, Evals.
 RANKING_WEIGHTS = (1.0, 0.0, 0.0)  # chunk vectors, BM25, section titles
 FOLLOWUP_LITERAL_WEIGHT = 0.25
+# Each side of a comparison question is searched alone too, its ranking weighing this much
+# against the whole question's (chosen on the tuning part: README, Evals).
+COMPARE_SIDE_WEIGHT = 0.5
+# A scenario the notes pose without answering links to its nearest answered sections (rag/fusion.py).
+ANSWER_LINKS, ANSWER_LINK_FLOOR = 2, 0.45
 
 
 def section_key(c: Chunk) -> tuple:
@@ -65,6 +71,7 @@ class _Searchable:
     titles: list[tuple]  # section keys
     title_vectors: np.ndarray | None  # None while its weight is 0
     section_chunks: dict[tuple, list[str]]
+    links: dict[str, list[str]]  # unanswered question chunk -> answered chunks that stand in for it
 
 
 @dataclass
@@ -111,8 +118,11 @@ class HybridRetriever(BaseRetriever):
         title_vectors = self.index.cached_vectors(
             "titles", snap.version, lambda: embed_unit(self.embeddings, [title_text(chunks[sections[t][0]]) for t in titles])
         ) if RANKING_WEIGHTS[2] else None
+        unanswered = {cid for q in self.index.questions() if not q.answer.strip() for cid in q.chunk_ids}
+        links = answer_links(vectors, ids, unanswered & set(chunks), lambda c: section_key(chunks[c]),
+                             ANSWER_LINKS, ANSWER_LINK_FLOOR)
         return _Searchable(snap.version, chunks, ids, bm25, vectors, {c: r for r, c in enumerate(ids)},
-                           titles, title_vectors, sections)
+                           titles, title_vectors, sections, links)
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -150,12 +160,18 @@ class HybridRetriever(BaseRetriever):
             ranked.append(self._rank(snap, queries[-1], fetch))
         weights = [w * (FOLLOWUP_LITERAL_WEIGHT if i == 0 and len(ranked) > 1 else 1.0)
                    for i, _ in enumerate(ranked) for w in RANKING_WEIGHTS]
+        sides = comparison(question)
+        if sides:  # each side of "X vs Y" searched on its own too, so both sides' notes are found
+            for side in sides.queries:
+                queries.append(side)
+                ranked.append(self._rank(snap, side, fetch))
+                weights += [w * COMPARE_SIDE_WEIGHT for w in RANKING_WEIGHTS]
         fused = reciprocal_rank_fusion([r for x in ranked for r in x.rankings], k=s.rrf_k, weights=weights)
         cosine: dict[str, float] = {}
         for x in ranked:
             for cid, v in x.cosine.items():
                 cosine[cid] = max(cosine.get(cid, -1.0), v)
-        best = max(x.best for x in ranked)
+        best = max(x.best for x in ranked[: len(ranked) - (2 if sides else 0)])  # the gate reads the question, not a side
 
         # one hit per section; the section's other retrieved parts ride along for the context
         lead: dict[tuple, str] = {}
@@ -173,7 +189,14 @@ class HybridRetriever(BaseRetriever):
             return float(snap.vectors[snap.row[a]] @ snap.vectors[snap.row[b]])
 
         kept = drop_near_duplicates(list(lead.values()), sim, s.dedup_threshold, k)
-        hits = [Hit(snap.chunks[c], score_of[c], cosine.get(c, 0.0), parts=parts[c]) for c in kept]
+        hits = []
+        for c in kept:
+            hits.append(Hit(snap.chunks[c], score_of[c], cosine.get(c, 0.0), parts=parts.get(c, [])))
+            # an unanswered scenario brings the sections that answer it, ranked (and weighed) as it is
+            for link in snap.links.get(c, []):
+                if link not in kept and all(h.chunk_id != link for h in hits):
+                    hits.append(Hit(snap.chunks[link], score_of[c], max(cosine.get(link, 0.0), cosine.get(c, 0.0))))
+        hits = hits[:k]
         nearest = list(dict.fromkeys(h.chunk.headings[-1] if h.chunk.headings else h.chunk.file for h in hits))
         return Retrieval(query=question, queries=queries, hits=hits, best_vector=best,
                          covered=best >= s.min_relevance, nearest_topics=nearest[:3],

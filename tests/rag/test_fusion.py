@@ -27,3 +27,18 @@ def test_near_duplicates_do_not_crowd_the_top():
 
 def test_dedup_stops_at_limit():
     assert drop_near_duplicates(list("abcdef"), lambda x, y: 0.0, 0.9, limit=2) == ["a", "b"]
+
+
+def test_answer_links_pick_nearest_answered_sections_once_each():
+    import numpy as np
+
+    from rag.fusion import answer_links
+
+    ids = ["q", "a1", "a1b", "a2", "far"]
+    vecs = np.array([[1, 0, 0], [0.9, 0.44, 0], [0.95, 0.31, 0], [0.8, 0, 0.6], [0, 0, 1]], dtype=float)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    section = {"q": "S", "a1": "A", "a1b": "A", "a2": "B", "far": "C"}.get
+    links = answer_links(vecs, ids, {"q"}, section, per_question=2, floor=0.5)
+    assert links == {"q": ["a1b", "a2"]}  # a1 shares a1b's section; "far" is below the floor
+    assert answer_links(vecs, ids, set(), section) == {}
+    assert answer_links(vecs, ids, {"q"}, section, per_question=2, floor=0.99) == {"q": []}

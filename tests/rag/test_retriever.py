@@ -76,3 +76,19 @@ def test_followup_below_decides_when_the_previous_turn_is_searched_too(fake_serv
     assert len(_retriever(fake_services, followup_below=0.0).search(q, history).queries) == 1
     assert _retriever(fake_services, followup_below=1.0).search(q, history).queries == [q, f"{history[0]} {q}"]
     assert len(_retriever(fake_services, followup_below=0.0).search("and that?", history).queries) == 2  # reads as one
+
+
+def test_an_unanswered_scenario_brings_the_sections_that_answer_it(fake_services, small_corpus):
+    (small_corpus / "scenarios.md").write_text(
+        "# Scenarios\n\n### Scenario 9: A bad model in the registry\n\n"
+        "**Question:** A model registry is a centralized repository to store, version, manage, and promote ML "
+        "models; it supports lineage tracking and rollback. A bad model went out: what now?\n")
+    fake_services.ingest()
+    q = "scenario 9 a bad model in the registry what now"
+    hits = fake_services.retriever.search(q, k=3).hits
+    heads = [h.chunk.headings[-1] for h in hits]
+    assert heads[0].startswith("Scenario 9")
+    linked = fake_services.retriever.searchable().links[hits[0].chunk_id]
+    assert linked and hits[1].chunk_id == linked[0]  # its answer comes right after it
+    assert "registry" in hits[1].chunk.heading.lower()
+    assert hits[1].vector_score >= hits[0].vector_score  # it stands in for the scenario in the context cut
