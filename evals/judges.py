@@ -18,30 +18,21 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from ingest.markdown import plain_lines
 from rag.citations import CITATION
 from rag.prompts import is_refusal
+from rag.support import context_sentences as split_sentences
+from rag.support import evidence_windows, strip_marks
 from rag.vectors import embed_unit
-from rag.lexical import split_sentences as split_paragraph
 from rag.lexical import tokenize, words
 
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of markdown-ish text, markers and emphasis removed."""
-    out = []
-    for line in plain_lines(text):
-        if line:
-            out.extend(split_paragraph(line))
-    return out
-
-
 def split_claims(answer: str) -> list[str]:
-    """Atomic-enough claims of an answer: its sentences without citation markers, skipping
-    fragments too short to check and the refusal sentence."""
+    """Atomic-enough claims of an answer: its sentences without citation markers or the chain's
+    "not in your notes" marks, skipping fragments too short to check and the refusal sentence."""
     claims = []
-    for s in split_sentences(CITATION.sub("", answer)):
+    for s in split_sentences(CITATION.sub("", strip_marks(answer))):
         s = re.sub(r"\s+([.,;:!?])", r"\1", s).strip()
         if len(tokenize(s)) >= 3 and not is_refusal(s):
             claims.append(s)
@@ -101,8 +92,7 @@ class EmbeddingJudge:
         self.cos_min, self.lex_min = cos_min, lex_min
 
     def evidence(self, claims: list[str], context: str) -> list[ClaimEvidence]:
-        sents = split_sentences(context)
-        windows = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+        windows = evidence_windows(context)
         if not claims or not windows:
             return [ClaimEvidence(0.0, 0.0, False, False, "") for _ in claims]
         vecs = embed_unit(self.embeddings, claims + windows)

@@ -42,6 +42,20 @@ _INSTRUCTION = re.compile(
     re.I,
 )
 # "Q3:", "Q 3.", "Question 20:", "Q:" before the question itself: a label, not part of it.
+
+
+def is_bare_answer_label(raw: str) -> bool:
+    """Is the markdown line ``raw`` only an answer label ("**Answer:**") with nothing after it?"""
+    m = _ANSWER_LABEL.match(raw)
+    return bool(m) and not m.group(2).strip()
+
+
+def is_instruction(text: str) -> bool:
+    """Does ``text`` read as an instruction ("Explain ...", "Compare with ...")?  Notes written
+    as interview guides open answers with such an outline of what to cover."""
+    return bool(_INSTRUCTION.match(text.strip()))
+
+
 _LABEL = re.compile(r"^(?:q(?:uestion)?\s*#?\s*\d*\s*[:.)\-]|q(?:uestion)?\s*#?\s*\d+\s+)\s*", re.I)
 _QA_PARENT = re.compile(r"\bQ\s*&\s*A\b|\bquestions?\b", re.I)
 
@@ -123,7 +137,7 @@ def _is_question_heading(title: str, parent: str, lines: list[_Ln]) -> bool:
     question = strip_label(title)
     if marker in ("answer", "question") or title.rstrip().endswith("?") or _LABEL.match(strip_numbering(title)):
         return True
-    if _INSTRUCTION.match(question):  # "Walk me through ...", "Design a ..." asks without a "?"
+    if is_instruction(question):  # "Walk me through ...", "Design a ..." asks without a "?"
         return True
     if _NUMBERING.match(title):  # "4. Why ..." or any numbered entry of a "Q&A" section
         return bool(_ASKING.match(question) or _QA_PARENT.search(parent))

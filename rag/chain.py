@@ -7,14 +7,14 @@ already checked), then one ``Answer`` with the final text, sources and timings.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
 
-from rag.citations import CitationStream, attribute
+from rag.citations import CITATION, CitationStream, attribute
 from rag.pace import Prefiller, cut_after, whole_words
 from rag.prompts import (
     ANSWER_PROMPT,
@@ -22,6 +22,7 @@ from rag.prompts import (
     REFUSAL,
     RETRY_PREFILL,
     checkable_sentences,
+    is_refusal,
     build_blocks,
     not_covered_message,
     opening_kind,
@@ -30,7 +31,9 @@ from rag.prompts import (
 )
 from core.settings import AnswerSettings
 from rag.retriever import HybridRetriever
+from rag.lexical import tokenize
 from rag.streaming import cap_units, text_deltas
+from rag.support import SupportCheck
 from rag.types import Block, Retrieval
 
 
@@ -71,6 +74,14 @@ class Answer:
     attributed: int = 0  # citations added post hoc to sentences the model left uncited
     retried: bool = False  # the model opened with a refusal despite relevant notes and was asked again
     model_text: str = ""  # what the model wrote, before citations were checked and attributed
+    marked: int = 0  # sentences shown with the "not in your notes" mark
+    checked: int = 0  # sentences the mark's check read
+
+    @property
+    def thin(self) -> bool:
+        """Answered, but half or more of its checked sentences were not found in the notes: the
+        notes hardly cover the question (listed with the gaps in the Notes tab)."""
+        return self.covered and self.marked > 0 and 2 * self.marked >= self.checked
 
     def to_dict(self) -> dict:
         return {
@@ -80,6 +91,7 @@ class Answer:
             "cited": self.cited,
             "attributed": self.attributed,
             "retried": self.retried,
+            "marked": self.marked,
             "sources": [h.to_dict() for h in self.sources],
             "timings": self.timings,
         }
@@ -145,7 +157,7 @@ class AnswerChain:
         yield Sources(retrieval, blocks)
 
         block_texts = [b.text for b in blocks]
-        cite = CitationStream(block_texts)
+        cite = CitationStream(block_texts, unsupported=self._support_check(inputs["notes"]))
         shown, raw, first, usage = [], [], None, {"input_tokens": 0, "output_tokens": 0}
         for delta in cap_units(self._model_text(inputs, block_texts, usage), self.settings.max_sentences):
             raw.append(delta)
@@ -168,7 +180,22 @@ class AnswerChain:
         )
         yield Answer(question, "".join(shown).strip(), blocks, sorted(cite.cited), True, timings,
                      context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False),
-                     model_text="".join(raw).strip())
+                     model_text="".join(raw).strip(), marked=cite.marked, checked=cite.checked)
+
+    def _support_check(self, notes: str) -> Callable[[str], bool | None] | None:
+        """The test for the "not in your notes" mark (rag/support.py), or None when it is off."""
+        below = self.settings.mark_unsupported_below
+        if not below:
+            return None
+        check = SupportCheck(self.retriever.embeddings, notes)
+
+        def unsupported(sentence: str) -> bool | None:
+            text = CITATION.sub("", sentence).strip()
+            if len(tokenize(text)) < 3 or is_refusal(text):
+                return None  # too short to read, or the refusal sentence
+            return check.best(text)[0] < below
+
+        return unsupported
 
     def _model_text(self, inputs: dict, blocks: list[str], usage: dict) -> Iterator[str]:
         """The model's text deltas.  The opening is held back while it could still be the refusal

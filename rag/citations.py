@@ -4,14 +4,17 @@ Markers like [1] or [1, 3] that point at a context block are kept, the rest are 
 small local model often forgets to cite, so a sentence that ends without a marker is attributed
 post hoc: the block holding most of its content words gets a marker, if one holds enough of them
 (the model mostly copies or lightly rephrases the notes).  A sentence no block supports stays
-uncited.  Both happen while the answer streams, so the streamed text is the final text.
+uncited.  Both happen while the answer streams, so the streamed text is the final text; so does
+the optional "not in your notes" mark after a sentence a check finds unsupported (rag/support.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.lexical import SENTENCE_END_MARKS, ends_with_abbreviation, tokenize
+from rag.support import UNSUPPORTED_MARK
 
 CITATION = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 
@@ -57,11 +60,16 @@ class CitationStream:
     Text is held back only while a ``[`` marker is open or a sentence-ending mark waits for the
     next character (to tell "5.5" and "e.g." from a sentence end)."""
 
-    def __init__(self, blocks: list[str], attribute_missing: bool = True) -> None:
+    def __init__(self, blocks: list[str], attribute_missing: bool = True,
+                 unsupported: Callable[[str], bool | None] | None = None) -> None:
         self.blocks = blocks
         self.attribute_missing = attribute_missing
+        self.unsupported = unsupported  # sentence -> True: marked "not in your notes"; None: not checkable
         self.cited: list[int] = []
         self.attributed = 0
+        self.marked = 0
+        self.checked = 0  # sentences given to the check (it decides what is too short to read)
+        self._closed = ""  # the sentence just ended
         self._marker = ""  # an open "[..." being read
         self._end = ""  # a held sentence-ending mark
         self._sentence = ""  # the current sentence so far
@@ -79,6 +87,7 @@ class CitationStream:
         """Called at a sentence end: the marker to insert before its final mark, if any."""
         sentence, had = self._sentence, self._has_marker
         self._sentence, self._has_marker = "", False
+        self._closed = sentence
         if had or not self.attribute_missing:
             return ""
         n = attribute(sentence, self.blocks)
@@ -88,6 +97,20 @@ class CitationStream:
         if n not in self.cited:
             self.cited.append(n)
         return f" [{n}]"
+
+    def _mark(self) -> str:
+        """The mark after the sentence just ended, if the check finds it unsupported."""
+        sentence, self._closed = self._closed, ""
+        if self.unsupported is None or not sentence.strip():
+            return ""
+        verdict = self.unsupported(sentence)
+        if verdict is None:
+            return ""
+        self.checked += 1
+        if not verdict:
+            return ""
+        self.marked += 1
+        return " " + UNSUPPORTED_MARK
 
     def _char(self, ch: str) -> str:
         if self._marker:
@@ -111,7 +134,8 @@ class CitationStream:
             if ch.isspace():
                 tail = self._sentence.rstrip().lower()
                 if not ends_with_abbreviation(tail):
-                    return self._close_sentence() + end + self._char(ch)
+                    close = self._close_sentence()
+                    return close + end + self._mark() + self._char(ch)
             self._sentence += end
             return end + self._char(ch)
         if ch == "[":
@@ -121,7 +145,8 @@ class CitationStream:
             self._end = ch
             return ""
         if ch == "\n" and self._sentence.strip():  # a bullet line without a final period
-            return self._close_sentence() + ch
+            close = self._close_sentence()
+            return close + self._mark() + ch
         self._sentence += ch
         return ch
 
@@ -151,4 +176,4 @@ class CitationStream:
         end, self._end = self._end, ""
         if self._sentence.strip():
             out += self._close_sentence()
-        return out + end
+        return out + end + self._mark()

@@ -11,6 +11,8 @@ import re
 from langchain_core.prompts import ChatPromptTemplate
 
 from ingest.markdown import strip_inline
+from ingest.parse import is_bare_answer_label, is_instruction
+from rag.compare import comparison
 from rag.lexical import split_sentences, tokenize
 from rag.types import Block, Hit
 
@@ -34,7 +36,9 @@ _REFUSAL_ANYWHERE = re.compile(r"\bnotes (?:don't|do not) cover\b")
 RETRY_PREFILL = "According to my notes,"
 
 QUESTION_MARK = "Question:"  # the question goes last: the notes before it can be processed while it is typed
-HUMAN = "Notes:\n{notes}\n\n{earlier}" + QUESTION_MARK + " {question}"
+HUMAN = "Notes:\n{notes}\n\n{earlier}" + QUESTION_MARK + " {question}{hint}"
+# After a comparison question (rag/compare.py): the 1.5B model often described one side only.
+COMPARE_HINT = "\n(Say what the notes say about {first} and about {second}, then how they differ.)"
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
@@ -42,13 +46,18 @@ WORDS_PER_TOKEN = 0.62  # measured: 0.61-0.68 words per Qwen token in these note
 
 
 def _lines(text: str) -> list[str]:
-    """Bullets and sentences of a chunk, without markdown emphasis or blank lines."""
+    """Bullets and sentences of a chunk, without markdown emphasis or blank lines, and without
+    an opening outline of instructions ("- Define canary deployment", "- Compare with
+    blue-green"): it says what an answer should cover, not what is true, and the 1.5B model
+    followed it (inventing a comparison) instead of using the answer below it."""
     out = []
     for raw in text.splitlines():
         line = strip_inline(raw).strip()
         line = re.sub(r"^>\s*", "", line)
-        if not line or set(line) <= set("-*|: "):
+        if not line or set(line) <= set("-*|: ") or is_bare_answer_label(raw):
             continue
+        if not out and raw.lstrip().startswith(("-", "*")) and is_instruction(line.lstrip("-* ")):
+            continue  # still in the opening outline
         out.append(line)
     return out
 
@@ -106,7 +115,9 @@ def format_notes(blocks: list[Block]) -> str:
 
 def prompt_inputs(question: str, blocks: list[Block], history: list[str] | None) -> dict:
     earlier = f"Earlier question: {history[-1].strip()}\n" if history else ""
-    return {"notes": format_notes(blocks), "earlier": earlier, "question": question.strip()}
+    sides = comparison(question)
+    hint = COMPARE_HINT.format(first=sides.first, second=sides.second) if sides else ""
+    return {"notes": format_notes(blocks), "earlier": earlier, "question": question.strip(), "hint": hint}
 
 
 def _normal(text: str) -> str:

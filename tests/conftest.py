@@ -50,6 +50,11 @@ class FakeEmbeddings(Embeddings):
         return self._vec(text)
 
 
+# Settings on FakeEmbeddings' cosine scale (shared words, not meaning): the coverage gate low, the
+# "not in your notes" mark off (its own tests set it).
+FAKE_SCALE = {"min_relevance": 0.05, "mark_unsupported_below": 0.0}
+
+
 @pytest.fixture
 def fake_embeddings() -> FakeEmbeddings:
     return FakeEmbeddings()
@@ -107,7 +112,7 @@ def fake_services(tmp_path, small_corpus, fake_embeddings):
     from rag.services import build_services
     from core.settings import Settings
 
-    settings = Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05)
+    settings = Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE)
     services = build_services(settings, embeddings=fake_embeddings,
                               chat_model=fake_chat("MLOps combines ML and DevOps [1]. It versions models [2][9]."))
     services.ingest()
@@ -204,7 +209,7 @@ def ui_services(tmp_path_factory):
     from core.settings import Settings
 
     base = tmp_path_factory.mktemp("ui-app")
-    settings = Settings(corpus_dir=make_corpus(base / "corpus"), data_dir=base / "data", min_relevance=0.05,
+    settings = Settings(corpus_dir=make_corpus(base / "corpus"), data_dir=base / "data", **FAKE_SCALE,
                         upload_max_bytes=20_000)
     services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
     services.ingest()

@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 # when the notes reword it, and when it was archived because the notes no longer ask it.
 _CARD_COLUMNS = {"question": "TEXT", "file": "TEXT", "answer_hash": "TEXT", "archived_at": "TEXT"}
 _REVIEW_COLUMNS = {"card_before": "TEXT"}  # the card as it was, so a disputed grade can be re-rated
+_GAP_COLUMNS = {"reason": "TEXT"}  # GAP_REASONS; rows from before it was kept read as "declined"
+GAP_REASONS = ("declined", "thin")  # the notes did not answer / the answer was mostly not found in them
 _ACTIVE = "archived_at IS NULL"
 SAME_QUESTION = 0.5  # content-word overlap (Jaccard) above which a new question is a rewording of an old one
 
@@ -115,14 +117,11 @@ class ProgressStore:
         with self._lock, self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
-            have = {r["name"] for r in conn.execute("PRAGMA table_info(cards)")}
-            for name, kind in _CARD_COLUMNS.items():
-                if name not in have:
-                    conn.execute(f"ALTER TABLE cards ADD COLUMN {name} {kind}")
-            have = {r["name"] for r in conn.execute("PRAGMA table_info(reviews)")}
-            for name, kind in _REVIEW_COLUMNS.items():
-                if name not in have:
-                    conn.execute(f"ALTER TABLE reviews ADD COLUMN {name} {kind}")
+            for table, columns in (("cards", _CARD_COLUMNS), ("reviews", _REVIEW_COLUMNS), ("gaps", _GAP_COLUMNS)):
+                have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+                for name, kind in columns.items():
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -310,15 +309,20 @@ class ProgressStore:
             sql += f" LIMIT {int(limit)}"
         return [dict(r) for r in self._rows(sql, tuple(args))]
 
-    def record_gap(self, question: str, nearest: Iterable[str] = (), now: datetime | None = None) -> None:
-        """A question the notes could not answer (declined), with the nearest sections there are."""
+    def record_gap(self, question: str, nearest: Iterable[str] = (), now: datetime | None = None,
+                   reason: str = "declined") -> None:
+        """A question the notes could not answer (``declined``), or answered mostly with sentences
+        not found in them (``thin``), with the nearest sections there are."""
+        if reason not in GAP_REASONS:
+            raise ValueError(f"unknown gap reason {reason!r}")
         with self._write() as conn:
-            conn.execute("INSERT INTO gaps (question, asked_at, nearest) VALUES (?,?,?)",
-                         (question.strip(), _utc(now).isoformat(), json.dumps(list(nearest))))
+            conn.execute("INSERT INTO gaps (question, asked_at, nearest, reason) VALUES (?,?,?,?)",
+                         (question.strip(), _utc(now).isoformat(), json.dumps(list(nearest)), reason))
 
     def gaps(self, limit: int = 20) -> list[dict]:
         """The questions the notes could not answer, most recent first, each once (by its words,
-        case and punctuation aside): question, times asked, last asked, nearest sections."""
+        case and punctuation aside): question, times asked, last asked, nearest sections, and the
+        reason of the latest time."""
         out: dict[str, dict] = {}
         for r in self._rows("SELECT * FROM gaps ORDER BY id DESC"):
             key = " ".join(re.findall(r"\w+", r["question"].lower()))
@@ -326,7 +330,7 @@ class ProgressStore:
                 out[key]["times"] += 1
             elif len(out) < limit:
                 out[key] = {"question": r["question"], "times": 1, "last_at": r["asked_at"],
-                            "nearest": json.loads(r["nearest"] or "[]")}
+                            "nearest": json.loads(r["nearest"] or "[]"), "reason": r["reason"] or "declined"}
         return list(out.values())
 
     def disputes(self) -> list[dict]:

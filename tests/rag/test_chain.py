@@ -117,3 +117,21 @@ def test_a_runaway_answer_is_stopped_after_max_sentences(fake_services):
     lines = a.answer.splitlines()
     assert len(lines) == 5 and lines[0] == "MLOps metrics include [1]:" and lines[-1] == "- Loan rate by loan type 3"
     assert a.timings["completion_tokens"] > 0  # counted from the chunks: the cut generation reports no usage
+
+
+def test_a_sentence_far_from_the_notes_is_marked_as_it_streams(fake_services):
+    from rag.support import UNSUPPORTED_MARK
+
+    notes_line = fake_services.chain.prepare("What is a model registry?").blocks[0].text.splitlines()[0]
+    reply = f"{notes_line} [1]. Quantum zebras juggle purple volcanoes nightly [1]. Done."
+    settings = fake_services.settings.answer.model_copy(update={"mark_unsupported_below": 0.5})
+    chain = AnswerChain(settings, fake_services.retriever, fake_chat(reply))
+    events = list(chain.stream("What is a model registry?"))
+    final = events[-1]
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert (final.marked, final.checked) == (1, 2) and streamed.strip() == final.answer
+    assert final.thin  # half of what could be checked was not found in the notes
+    assert f"volcanoes nightly [1]. {UNSUPPORTED_MARK} Done." in final.answer  # "Done." is too short to check
+    assert final.answer.count(UNSUPPORTED_MARK) == 1
+    off = AnswerChain(fake_services.settings.answer, fake_services.retriever, fake_chat(reply))  # 0 = off
+    assert UNSUPPORTED_MARK not in off.ask("What is a model registry?").answer

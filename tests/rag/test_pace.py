@@ -2,7 +2,7 @@
 
 import threading
 
-from conftest import PrefillingChat, fake_chat, on_topic_answer
+from conftest import FAKE_SCALE, PrefillingChat, fake_chat, on_topic_answer
 from core.settings import Settings
 from rag.interview.feedback import ANSWER_MARK, FEEDBACK_PROMPT, feedback_inputs, fixed_messages
 from rag.pace import Prefiller, can_prefill, cut_after, whole_words
@@ -61,7 +61,7 @@ def test_a_model_that_cannot_prefill_is_left_alone():
 
 
 def _interview(tmp_path, small_corpus, fake_embeddings, chat):
-    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                               embeddings=fake_embeddings, chat_model=chat)
     services.ingest()
     return services.new_interview(count=1, topics=["Tools & Pipelines"])

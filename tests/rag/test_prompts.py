@@ -22,7 +22,7 @@ def test_compress_keeps_opening_and_query_lines_within_budget():
 
 
 def test_compress_leaves_short_text_whole_minus_markdown():
-    assert compress("**Answer:**\n> Git tracks changes.", "git", 50) == "Answer:\nGit tracks changes."
+    assert compress("**Answer:**\n> Git tracks **changes**.", "git", 50) == "Git tracks changes."
 
 
 def test_blocks_are_numbered_and_titled_without_numbering():
@@ -84,3 +84,19 @@ def test_context_min_ratio_keeps_the_first_two_then_only_close_hits():
     assert select_context(hits, 4, 0.75) == [hits[0], hits[1], hits[2]]  # 0.4 < 0.75 * 0.8
     assert select_context(hits, 4, 0.0) == hits and select_context(hits, 4, 1.0) == hits[:2]
     assert select_context(hits, 3, 0.0) == hits[:3]
+
+
+def test_an_opening_outline_of_instructions_is_not_given_as_notes():
+    text = ("- Define canary deployment for ML models\n- Compare with blue-green deployment\n\n**Answer:**\n"
+            "Canary deployment routes 5-10% of traffic first.\n- Compare error rates at each stage")
+    assert compress(text, "canary", 100).splitlines() == [
+        "Canary deployment routes 5-10% of traffic first.", "- Compare error rates at each stage"]  # later ones stay
+
+
+def test_a_comparison_question_asks_for_both_sides_after_the_question():
+    blocks = build_blocks([_hit("Canary text.")], "q", 200)
+    human = ANSWER_PROMPT.format_messages(**prompt_inputs("explain canary vs blue-green", blocks, []))[1].content
+    assert human.endswith("Question: explain canary vs blue-green\n(Say what the notes say about canary and about "
+                          "blue-green, then how they differ.)")
+    plain = ANSWER_PROMPT.format_messages(**prompt_inputs("what is canary?", blocks, []))[1].content
+    assert plain.endswith("Question: what is canary?")

@@ -7,7 +7,7 @@ import re
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import on_topic_answer
+from conftest import FAKE_SCALE, on_topic_answer
 
 
 pytestmark = pytest.mark.timeout(300)
@@ -146,7 +146,7 @@ def levelled_client(tmp_path):
     from ui.app import build_app, launch
 
     corpus = make_corpus(tmp_path / "corpus", names=("000_5dc1b29d7c63d496.txt", "001_96c6a94c357aef9e.txt"))
-    services = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    services = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                               embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
     services.ingest()
     demo = build_app(services.settings, services)
@@ -320,7 +320,7 @@ def test_the_model_serves_one_request_at_a_time(tmp_path):
     from rag.services import build_services
     from ui.app import build_app, launch
 
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", min_relevance=0.05)
+    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
     chat = CannedChat()
     probe = _OneAtATimeChat()
     object.__setattr__(chat, "_stream", probe.wrap(chat._stream))

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
+from conftest import FAKE_SCALE, CannedChat, FakeEmbeddings, free_port, make_corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,7 +25,7 @@ def slow_app(tmp_path):
     from rag.services import build_services
     from ui.app import build_app, launch
 
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", min_relevance=0.05)
+    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
     services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=SlowChat())
     services.ingest()
     demo = build_app(settings, services)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import PrefillingChat, on_topic_answer
+from conftest import FAKE_SCALE, PrefillingChat, on_topic_answer
 from core.settings import Settings
 from evals.grading import disputes_as_examples
 from rag.interview.grading import accept_point, grade_answer, score_to_rating
@@ -47,7 +47,7 @@ def test_no_answer_to_dispute_is_an_error(tmp_path):
 
 
 def test_interview_dispute_updates_grade_summary_and_export(tmp_path, small_corpus, fake_embeddings):
-    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                               embeddings=fake_embeddings, chat_model=PrefillingChat())
     services.ingest()
     from rag.interview.session import Interview
@@ -82,3 +82,18 @@ def test_gaps_are_kept_once_per_question_newest_first(tmp_path):
     gaps = store.gaps()
     assert [g["question"] for g in gaps] == ["what is a SOURDOUGH starter", "How tall is Everest?"]
     assert gaps[0]["times"] == 2 and gaps[0]["nearest"] == ["Model Serving"] and gaps[1]["times"] == 1
+
+
+def test_a_gap_keeps_its_reason_and_an_old_database_gains_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # a progress DB from before reasons were kept
+        conn.execute("CREATE TABLE gaps (id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, "
+                     "asked_at TEXT NOT NULL, nearest TEXT)")
+        conn.execute("INSERT INTO gaps (question, asked_at, nearest) VALUES ('Old one?', '2026-01-01T00:00:00+00:00', '[]')")
+    store = ProgressStore(path)
+    store.record_gap("Thin one?", ["Model Serving"], reason="thin")
+    assert [(g["question"], g["reason"]) for g in store.gaps()] == [("Thin one?", "thin"), ("Old one?", "declined")]
+    with pytest.raises(ValueError):
+        store.record_gap("x?", reason="other")

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from conftest import CannedChat
+from conftest import FAKE_SCALE, CannedChat
 from core.settings import Settings
 from ingest.models import QuestionItem
 from rag.interview.bands import BANDS
@@ -126,7 +126,7 @@ UNRELATED = "I like hiking in the mountains with my dog on sunny weekends."
 @pytest.fixture
 def services(tmp_path, small_corpus, fake_embeddings):
     """The small corpus: "MLOps Basics" (3 basic questions), "Advanced Questions" (2), the rest none."""
-    s = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    s = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                        embeddings=fake_embeddings, chat_model=CannedChat())
     s.ingest()
     return s

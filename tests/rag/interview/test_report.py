@@ -2,7 +2,7 @@
 
 import random
 
-from conftest import CannedChat, on_topic_answer
+from conftest import FAKE_SCALE, CannedChat, on_topic_answer
 from core.settings import Settings
 from rag.interview.report import list_reports
 from rag.interview.session import Summary
@@ -12,7 +12,7 @@ FEEDBACK = "Feedback: You named the idea but missed how it is monitored.\nFollow
 
 
 def test_the_report_records_questions_answers_grades_feedback_and_what_comes_back(tmp_path, small_corpus, fake_embeddings):
-    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                               embeddings=fake_embeddings, chat_model=CannedChat(feedback=FEEDBACK))
     services.ingest()
     iv = services.new_interview(count=2, rng=random.Random(3))
@@ -39,7 +39,7 @@ def test_the_report_records_questions_answers_grades_feedback_and_what_comes_bac
 
 
 def test_an_interview_ended_before_any_question_saves_no_report(tmp_path, small_corpus, fake_embeddings):
-    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                               embeddings=fake_embeddings, chat_model=CannedChat())
     services.ingest()
     iv = services.new_interview(count=1, topics=["no such topic"])

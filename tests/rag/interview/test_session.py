@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import CannedChat, fake_chat, on_topic_answer
+from conftest import FAKE_SCALE, CannedChat, fake_chat, on_topic_answer
 from rag.interview.feedback import missed_point_question
 from rag.interview.session import Ask, Feedback, Graded, Info, Summary, parse_command
 from rag.services import build_services
@@ -12,7 +12,7 @@ FEEDBACK = "Feedback: You named the main idea but missed how it is monitored.\nF
 
 
 def _services(tmp_path, corpus, embeddings, chat):
-    s = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", min_relevance=0.05),
+    s = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", **FAKE_SCALE),
                        embeddings=embeddings, chat_model=chat)
     s.ingest()
     return s
