@@ -1,8 +1,10 @@
 """Tab "Ask": multi-turn questions answered from the notes, streamed, with a sources panel.
 
 The conversation lives in a per-user ``gr.State`` as a list of turns (question, answer,
-sources, citations); the chat and the sources panel are re-rendered from it, so citation
-links of the latest answer point at ``#src-N`` and those of earlier answers at ``#src-T-N``.
+sources, citations, evidence); the chat and the sources panel are re-rendered from it, so citation
+links of the latest answer point at ``#src-N`` and those of earlier answers at ``#src-T-N`` (at
+``#src-N-eK``, the first highlighted line of the source, once the answer's evidence is known:
+``rag.evidence``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 
 import gradio as gr
 
+from rag.evidence import evidence
 from rag.lexical import content_words
 from rag.prompts import is_refusal
 from ui import render
@@ -61,7 +64,8 @@ def make_ask(services):
             gr.Warning("Type a question first.")
             yield _view(turns, box=question)
             return
-        turn = {"q": q, "a": "", "hits": None, "cited": None, "covered": True, "nearest": [], "timing": ""}
+        turn = {"q": q, "a": "", "hits": None, "cited": None, "covered": True, "nearest": [], "timing": "",
+                "evidence": {}}
         turns.append(turn)
         yield _view(turns, searching=True, box="")
         history = [t["q"] for t in turns[:-1]]
@@ -79,12 +83,16 @@ def make_ask(services):
                     turn["a"] = ev.answer or turn["a"]
                     turn["cited"] = list(ev.cited)
                     turn["covered"] = bool(ev.covered)
+                    turn["thin"] = ev.thin
                     turn["timing"] = render.timing_line(ev.timings)
+                    # the lines of each cited block that support the sentences citing it
+                    turn["evidence"] = evidence(turn["a"], ev.sources)
             if not turn["a"].strip():
                 turn["a"] = "_The model returned an empty answer. Try rephrasing the question._"
-            if not turn["covered"] or is_refusal(turn["a"]):  # a gap in the notes: listed in the Notes tab
+            reason = "declined" if not turn["covered"] or is_refusal(turn["a"]) else ("thin" if turn.get("thin") else "")
+            if reason:  # a gap in the notes: listed in the Notes tab
                 nearest = turn["nearest"] or [h["heading"] for h in turn["hits"] or []]
-                services.progress_store.record_gap(q, nearest[:3])
+                services.progress_store.record_gap(q, nearest[:3], reason=reason)
         except Exception as e:  # shown in the chat, never as a traceback
             if turn["hits"] is None:
                 turn["hits"] = []

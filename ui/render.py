@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from ingest.markdown import plain_lines
+from rag.evidence import block_lines
 from rag.interview.bands import BANDS, FAILED_VERDICTS, band
 
 SEP = " > "
@@ -54,26 +55,63 @@ def source_id(n: int, turn: int | None = None) -> str:
     return f"src-{n}" if turn is None else f"src-{turn}-{n}"
 
 
-def link_citations(text: str, turn: int | None = None, valid: set[int] | None = None) -> str:
-    """Markdown with each citation ``[n]`` turned into a link to its source entry."""
+def evidence_id(n: int, line: int, turn: int | None = None) -> str:
+    """DOM id of the highlighted line ``line`` (0-based, of the block's lines) of source ``n``:
+    ``src-N-eK`` for the latest answer, ``src-T-N-eK`` for earlier ones."""
+    return f"{source_id(n, turn)}-e{line}"
+
+
+def citation_target(n: int, turn: int | None = None, evidence: dict[int, list[int]] | None = None) -> str:
+    """Where citation ``[n]`` points: the first highlighted line of source ``n``, else the source."""
+    lines = (evidence or {}).get(n)
+    return evidence_id(n, min(lines), turn) if lines else source_id(n, turn)
+
+
+def link_citations(text: str, turn: int | None = None, valid: set[int] | None = None,
+                   evidence: dict[int, list[int]] | None = None) -> str:
+    """Markdown with each citation ``[n]`` turned into a link to its source entry (to its first
+    highlighted line when ``evidence``, as from ``rag.evidence.evidence``, has lines for it)."""
     def repl(m: re.Match) -> str:
         n = int(m.group(1))
         if valid is not None and n not in valid:
             return m.group(0)
-        return f"[[{n}]](#{source_id(n, turn)})"
+        return f"[[{n}]](#{citation_target(n, turn, evidence)})"
     return _CITE.sub(repl, text or "")
 
 
 def hit_dict(hit) -> dict:
-    """The serialisable part of a retrieval Hit that the sources panel shows."""
+    """The serialisable part of a retrieval Hit or context Block that the sources panel shows; a
+    Block also gives ``lines``, the lines of the text the model was given (``rag.evidence.block_lines``:
+    the line numbers of the evidence)."""
     c = hit.chunk
-    return {"n": hit.n, "heading": c.heading, "file": c.file, "text": c.text, "score": round(hit.vector_score, 3)}
+    d = {"n": hit.n, "heading": c.heading, "file": c.file, "text": c.text, "score": round(hit.vector_score, 3)}
+    if isinstance(getattr(hit, "text", None), str):
+        d["lines"] = block_lines(hit.text)
+    return d
 
 
-def _source_entry(s: dict, turn: int | None, cited: list[int] | None) -> str:
+def _source_lines(lines: list[str], n: int, turn: int | None, marked) -> str:
+    """Every line of the block, the supporting ones wrapped in ``<mark class="evidence">``."""
+    marked = set(marked or ())
+    rows = []
+    for i, line in enumerate(lines):
+        shown = esc(plain(line) or line)
+        if i in marked:
+            shown = f'<mark class="evidence" id="{evidence_id(n, i, turn)}">{shown}</mark>'
+        rows.append(f'<div class="src-line">{shown}</div>')
+    return f'<div class="src-lines">{"".join(rows)}</div>'
+
+
+def _source_entry(s: dict, turn: int | None, cited: list[int] | None, evidence: dict | None = None) -> str:
+    """One source.  A cited one (or any while the answer streams) shows the lines the model was
+    given, the lines supporting the answer highlighted; the others a short snippet of the note."""
     n = s.get("n") or 0
     state = "" if not cited else (" cited" if n in cited else " uncited")
-    snippet = clip(plain(s.get("text", "")), 280)
+    lines = s.get("lines")
+    if lines and (cited is None or n in cited):
+        body = _source_lines(lines, n, turn, (evidence or {}).get(n))
+    else:
+        body = f'<div class="src-text">{esc(clip(plain(s.get("text", "")), 280))}</div>'
     crumb = breadcrumb(s.get("heading", ""))
     flag = '<span class="src-flag">not cited</span>' if state == " uncited" else ""
     return (
@@ -81,7 +119,7 @@ def _source_entry(s: dict, turn: int | None, cited: list[int] | None) -> str:
         f'<div class="src-head"><span class="src-n">{n}</span>'
         f'<span class="src-title">{esc(short_title(s.get("heading", "")))}</span>{flag}</div>'
         + (f'<div class="src-path" title="{esc(s.get("heading", ""))}">{esc(crumb)}</div>' if crumb else "")
-        + f'<div class="src-text">{esc(snippet)}</div></div>'
+        + body + "</div>"
     )
 
 
@@ -95,7 +133,8 @@ def sources_html(turns: list[dict], searching: bool = False) -> str:
                 '<div class="panel-empty-title tips">Tips</div><ul class="tips">'
                 "<li>Ask follow-ups such as <i>\u201cand how do you roll it back?\u201d</i>: "
                 "your earlier questions are taken into account.</li>"
-                "<li>Click a citation like [1] to jump to the note it comes from.</li>"
+                "<li>Click a citation like [1] to jump to the lines of the note it comes from, "
+                "highlighted.</li>"
                 "<li>If your notes do not cover a question, you get the nearest topics they do cover "
                 "instead of a guess.</li>"
                 "<li>Add or re-index notes in the <b>Notes</b> tab.</li></ul></div>")
@@ -118,13 +157,13 @@ def _turn_sources(t: dict, turn: int | None, searching: bool) -> str:
             near = "".join(f"<li>{esc(short_title(x))}</li>" for x in t.get("nearest") or [])
             return (head + '<div class="not-covered"><b>Not in your notes.</b>'
                     + (f" The nearest topics they cover:<ul>{near}</ul>" if near else "") + "</div>")
-        body = "".join(_source_entry(s, None, cited) for s in hits or [])
+        body = "".join(_source_entry(s, None, cited, t.get("evidence")) for s in hits or [])
         timing = t.get("timing")
         foot = f'<div class="sources-foot">{esc(timing)}</div>' if timing else ""
         return head + body + foot
     if not hits:
         return ""
-    body = "".join(_source_entry(s, turn, cited) for s in hits)
+    body = "".join(_source_entry(s, turn, cited, t.get("evidence")) for s in hits)
     return (f'<details class="sources-earlier"><summary>Earlier: {esc(clip(t.get("q", ""), 70))}</summary>'
             f"{body}</details>")
 
@@ -137,7 +176,8 @@ def chat_messages(turns: list[dict]) -> list[dict]:
         msgs.append({"role": "user", "content": t["q"]})
         if t.get("a"):
             valid = {s["n"] for s in t.get("hits") or []}
-            msgs.append({"role": "assistant", "content": link_citations(t["a"], None if i == last else i + 1, valid)})
+            msgs.append({"role": "assistant",
+                         "content": link_citations(t["a"], None if i == last else i + 1, valid, t.get("evidence"))})
     return msgs
 
 
@@ -330,6 +370,7 @@ def gaps_html(gaps: list[dict]) -> str:
     for g in gaps:
         times = f' <span class="gaps-times">asked {g["times"]}\u00d7</span>' if g["times"] > 1 else ""
         near = "; ".join(short_title(n) for n in g["nearest"][:3])
-        items.append(f'<li><span class="gaps-q">{esc(g["question"])}</span>{times}'
+        thin = ' <span class="gaps-thin">answered mostly from outside your notes</span>' if g.get("reason") == "thin" else ""
+        items.append(f'<li><span class="gaps-q">{esc(g["question"])}</span>{times}{thin}'
                      + (f'<div class="gaps-near">nearest: {esc(near)}</div>' if near else "") + "</li>")
     return head + '<div class="gaps-sub">Questions they could not answer, newest first:</div><ul>' + "".join(items) + "</ul></div>"

@@ -153,3 +153,93 @@ def test_gaps_html_escapes_and_lists():
     assert "&lt;img src=x&gt; why?" in html and "<img" not in html and "asked 3\u00d7" in html
     assert "nearest: C" in html
     assert "None yet" in render.gaps_html([])
+
+
+# --- evidence: the supporting lines of each cited source, highlighted ----------------------------
+LONG_LINE = "- Canary: route 5-10% of <b>requests</b> & watch the error rate " + "while it holds " * 20
+
+
+def _evidence_turn(q="q", evidence=None, cited=(1,)):
+    lines = ["Canary deployment:", LONG_LINE.strip(), "- Blue-green <script>alert(1)</script> switches at once."]
+    hits = [{"n": 1, "heading": "notes.md > Deploy > Canary", "file": "notes.md", "text": "raw", "lines": lines},
+            {"n": 2, "heading": "notes.md > Deploy > Other", "file": "notes.md", "text": "Other " * 80,
+             "lines": ["Other line one.", "Other line two."]}]
+    return {"q": q, "a": "Canary routes requests [1]. Blue-green switches [1].", "covered": True, "nearest": [],
+            "cited": list(cited), "timing": "", "hits": hits, "evidence": {1: [1, 2]} if evidence is None else evidence}
+
+
+def test_a_cited_source_shows_all_its_lines_with_the_supporting_ones_marked_and_escaped():
+    html = render.sources_html([_evidence_turn()])
+    entry = html[html.index('id="src-1"'):html.index('id="src-2"')]
+    assert entry.count('<div class="src-line">') == 3  # every line the model was given, not a clip
+    assert ("while it holds " * 20).strip() + "</mark>" in entry and "\u2026" not in entry
+    assert '<div class="src-line">Canary deployment:</div>' in entry  # not a supporting line: not marked
+    assert ('<mark class="evidence" id="src-1-e1">\u2022 Canary: route 5-10% of &lt;b&gt;requests&lt;/b&gt; &amp; '
+            "watch the error rate") in entry
+    assert ('<mark class="evidence" id="src-1-e2">\u2022 Blue-green &lt;script&gt;alert(1)&lt;/script&gt; '
+            "switches at once.</mark>") in entry
+    assert "<script>" not in html and "<b>requests" not in html
+    # the uncited source stays compact: a clipped snippet, no lines, no marks
+    other = html[html.index('id="src-2"'):]
+    assert 'class="src-text"' in other and "src-line" not in other and "<mark" not in other and "\u2026" in other
+
+
+def test_a_citation_links_to_the_first_highlighted_line_or_else_to_its_source():
+    turn = _evidence_turn()
+    assert render.chat_messages([turn])[1]["content"] == (
+        "Canary routes requests [[1]](#src-1-e1). Blue-green switches [[1]](#src-1-e1).")
+    bare = _evidence_turn(evidence={})
+    assert render.chat_messages([bare])[1]["content"].count("(#src-1)") == 2
+    assert "<mark" not in render.sources_html([bare]) and 'class="src-line"' in render.sources_html([bare])
+    assert render.link_citations("A [2].", evidence={1: [3]}) == "A [[2]](#src-2)."
+
+
+def test_earlier_turns_keep_their_highlights_under_their_own_ids():
+    turns = [_evidence_turn("first?"), _evidence_turn("second?", evidence={1: [0]})]
+    msgs = render.chat_messages(turns)
+    assert "(#src-1-1-e1)" in msgs[1]["content"] and "(#src-1-e0)" in msgs[3]["content"]
+    html = render.sources_html(turns)
+    assert 'id="src-1-e0"' in html and 'id="src-1-1-e1"' in html and 'id="src-1-1-e2"' in html
+    assert 'id="src-1-e1"' not in html  # the latest turn marks only its own line
+    for target in ("src-1-e0", "src-1-1-e1"):  # each link has exactly one element to land on
+        assert html.count(f'id="{target}"') == 1
+
+
+def test_while_the_answer_streams_every_source_shows_its_lines_unmarked():
+    streaming = {**_evidence_turn(), "a": "Canary ro", "cited": None, "evidence": {}}
+    html = render.sources_html([streaming])
+    assert html.count('class="src-lines"') == 2 and "<mark" not in html and "uncited" not in html
+
+
+class _CannedChain:
+    """Sources (real Blocks), a streamed answer, then the Answer: what AnswerChain.stream yields."""
+
+    def __init__(self, blocks, answer):
+        self.blocks, self.answer = blocks, answer
+
+    def stream(self, question, history):
+        from rag.chain import Answer, Sources, Token
+
+        yield Sources(SimpleNamespace(covered=True, nearest_topics=[]), self.blocks)
+        for word in self.answer.split(" "):
+            yield Token(word + " ")
+        yield Answer(question, self.answer, self.blocks, [2], True, {"total_ms": 1200.0})
+
+
+def test_ask_stores_the_evidence_and_the_panel_marks_the_copied_line():
+    from ingest.models import Chunk
+    from rag.types import Block, Hit
+
+    texts = ["Canary deployment sends a small share of traffic first.\n- Watch the error rate.",
+             "Blue-green keeps two environments.\n- Smoke tests run against <i>green</i>.\n"
+             "- The load balancer switches all traffic to green at once."]
+    blocks = [Block(n, Hit(Chunk(f"c{n}", "notes.md", ("Deploy", f"Topic {n}"), text), 0.1, 0.5), text)
+              for n, text in enumerate(texts, start=1)]
+    answer = "The load balancer switches all traffic to green at once [2]."
+    chat, sources, turns, _ = list(make_ask(SimpleNamespace(chain=_CannedChain(blocks, answer)))("canary?", []))[-1]
+    assert turns[0]["evidence"] == {2: [2]}  # line 2 of block 2, nothing in block 1
+    assert turns[0]["hits"][1]["lines"][1] == "- Smoke tests run against <i>green</i>."
+    assert chat[-1]["content"] == "The load balancer switches all traffic to green at once [[2]](#src-2-e2)."
+    assert ('<mark class="evidence" id="src-2-e2">\u2022 The load balancer switches all traffic to green at once.</mark>'
+            in sources)
+    assert sources.count("<mark") == 1 and "&lt;i&gt;green&lt;/i&gt;" in sources and "<i>green" not in sources
