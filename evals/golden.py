@@ -10,7 +10,9 @@ from evals.metrics import norm_heading
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden.jsonl"
-CALIBRATION = DATA / "calibration.jsonl"
+CALIBRATION = DATA / "calibration.jsonl"  # planted claims (lexical swaps)
+CLAIMS_REAL = DATA / "claims_real.jsonl"  # the chain's real answers, labelled claim by claim
+CLAIM_SETS = {"planted": CALIBRATION, "real": CLAIMS_REAL}
 KINDS = ("factual", "compare", "scenario", "followup", "out_of_scope")
 SPLITS = ("tune", "heldout")  # fixed parts of every labelled set (evals/FORMAT.md, "Splits")
 

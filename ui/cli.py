@@ -324,9 +324,10 @@ def disputes(ctx: typer.Context, export: Path = typer.Option(None, "--export", h
 def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no-llm-judge"),
               limit: int = typer.Option(None, "--limit", min=1),
               split: str = typer.Option("heldout", "--split", help="Part of the calibration set: heldout, tune or all."),
+              claims: str = typer.Option("both", "--claims", help="Which labelled claims: planted (lexical swaps), real (the chain's own answers, labelled by reading) or both."),
               grading: bool = typer.Option(False, "--grading", help="The interviewer's grades against the labelled spoken answers (evals/data/grading.jsonl) instead of the faithfulness judges."),
               check: bool = typer.Option(False, "--check", help="Exit 1 when a judge is under its accuracy threshold.")):
-    """Judge calibration: each judge's accuracy at catching planted claims; with --grading, the interviewer's grades against labelled answers."""
+    """Judge calibration: each judge's accuracy at catching unsupported claims (planted and real); with --grading, the interviewer's grades against labelled answers."""
     from evals.calibration import run_calibration
     from evals.thresholds import check_calibration
 
@@ -345,12 +346,16 @@ def calibrate(ctx: typer.Context, no_llm_judge: bool = typer.Option(False, "--no
                                              progress=lambda d, t: bar.update(task, completed=d, total=t))
         print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))
         return
-    with _progress_bar("judging") as bar:
-        task = bar.add_task("cal", total=None)
-        result = run_calibration(services, llm_judge=not no_llm_judge, limit=limit, split=split,
-                                 progress=lambda d, t: bar.update(task, completed=d, total=t))
-    print(json.dumps(result, indent=1))
-    if check and (failures := check_calibration(result)):
+    if claims not in ("planted", "real", "both"):
+        raise CoachError(f"unknown --claims {claims!r}; choose planted, real or both")
+    results = {}
+    for name in (("planted", "real") if claims == "both" else (claims,)):
+        with _progress_bar(f"judging {name} claims") as bar:
+            task = bar.add_task("cal", total=None)
+            results[name] = run_calibration(services, llm_judge=not no_llm_judge, limit=limit, split=split, claims_set=name,
+                                            progress=lambda d, t: bar.update(task, completed=d, total=t))
+    print(json.dumps(results, indent=1))
+    if check and (failures := [f for r in results.values() for f in check_calibration(r)]):
         for f in failures:
             err.print(f"[bold red]below threshold:[/] {f}")
         raise typer.Exit(1)

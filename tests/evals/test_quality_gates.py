@@ -66,4 +66,4 @@ def test_model_free_judge_meets_its_gate_on_the_held_out_part(real_services):
 def test_a_judge_that_believes_every_claim_fails_its_gate(real_services, monkeypatch):
     monkeypatch.setattr("evals.judges.EmbeddingJudge.judge", lambda self, claims, context: [Verdict(True, 1.0) for _ in claims])
     result = run_calibration(real_services, llm_judge=False, split="heldout")
-    assert check_calibration(result) == [f"embedding judge accuracy = {result['embedding']['accuracy']} < 0.7"]
+    assert check_calibration(result) == [f"embedding judge accuracy (planted claims) = {result['embedding']['accuracy']} < 0.7"]
