@@ -250,6 +250,15 @@ class AnswerChain:
         return final
 
 
+def warm_answer_prompt(llm: BaseChatModel) -> Prefiller:
+    """Load the chat model and process the answer prompt's fixed part (its instructions) in the
+    background, so that a fresh process (``coach ask``) does both while it imports the embedding
+    model and retrieves, instead of after."""
+    prefiller = Prefiller(llm)
+    prefiller.submit(ANSWER_PROMPT.format_messages(notes="", earlier="", question="", hint="")[:1])
+    return prefiller
+
+
 def _read_opening(deltas: Iterator[str], blocks: list[str]) -> tuple[str, bool]:
     """Read deltas until one of the first two sentences is found in a block (grounded) or two
     sentences are not; returns the text read and the verdict."""

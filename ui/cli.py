@@ -147,9 +147,11 @@ def _print_sources(sources) -> None:
 @friendly
 def ask(ctx: typer.Context, question: str, as_json: bool = typer.Option(False, "--json")):
     """Answer one question from the notes, with citations."""
-    from rag.chain import Answer, Token
+    from rag.chain import Answer, Token, warm_answer_prompt
 
     services = _services(ctx, load_settings())
+    if services.index.built():
+        warm_answer_prompt(services.chat_model)  # the model loads while the embedder does
     ensure_index(services)
     final = None
     for ev in services.chain.stream(question):

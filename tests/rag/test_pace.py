@@ -5,6 +5,7 @@ import threading
 from conftest import FAKE_SCALE, PrefillingChat, fake_chat, on_topic_answer
 from core.settings import Settings
 from rag.interview.feedback import ANSWER_MARK, FEEDBACK_PROMPT, feedback_inputs, fixed_messages
+from rag.chain import AnswerChain
 from rag.pace import Prefiller, can_prefill, cut_after, whole_words
 from rag.interview.session import Feedback
 from rag.services import build_services
@@ -134,3 +135,16 @@ def test_the_final_question_reuses_the_notes_read_ahead(fake_services):
     assert final.blocks is ahead.blocks  # ... reuse the blocks read ahead, as they were cut then
     other = chain.prepare("How do you monitor ML models in production?")
     assert other.notes_key != ahead.notes_key and other.blocks != ahead.blocks
+
+
+def test_a_fresh_process_warms_the_answer_prompts_instructions_and_the_answer_shares_them(fake_services):
+    from rag.chain import warm_answer_prompt
+
+    llm = PrefillingChat()
+    prefiller = warm_answer_prompt(llm)
+    assert prefiller.wait(5)
+    (warmed,) = llm.prefills
+    assert [m.type for m in warmed] == ["system"]
+    chain = AnswerChain(fake_services.settings.answer, fake_services.retriever, llm)
+    chain.ask("What is a model registry?")
+    assert llm.prompts[-1][0].content == warmed[0].content  # the real prompt starts with what was processed
