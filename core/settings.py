@@ -69,7 +69,7 @@ class AnswerSettings(_Section):
     context_min_ratio: float = Field(0.75, ge=0.0, le=1.0, description="After the first two, a hit joins the context only if its cosine is at least this share of the best.")
     context_token_budget: int = Field(500, ge=100, description="Approximate tokens of note text put into the prompt (each costs ~14 ms before the first answer token unless it was read ahead while the question was typed; 500 chosen on the tuning part: README, Evals).")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
-    mark_unsupported_below: float = Field(0.6, ge=0.0, le=1.0, description="A sentence of an answer whose best cosine with the notes it was given is below this gets a visible \"(not in your notes)\" mark; 0 turns the mark off (chosen on the tuning part of the labelled real claims; README, Evals).")
+    mark_unsupported_below: float = Field(0.5, ge=0.0, le=1.0, description="A sentence of an answer whose best cosine with the notes it was given is below this gets a visible \"(not in your notes)\" mark; 0 turns the mark off (chosen on the tuning part of the labelled real claims for a mark that is right at least 7 times in 10; README, Evals).")
     max_sentences: int = Field(8, ge=1, description="An answer is stopped after this many sentences or list lines (the prompt asks for 2-4; a runaway list or loop is cut).")
     subject: str | None = Field(None, description="What the notes are about, as the interviewer and the app's header name it (\"MLOps\"). Unset: taken from the notes' top headings.")
 

@@ -41,7 +41,7 @@ def check_thresholds(summary: dict, t: dict | None = None) -> list[str]:
 
 def check_calibration(result: dict, t: dict | None = None) -> list[str]:
     t = t or load_thresholds()
-    section = t["calibration"] if result.get("claims_set", "planted") == "planted" else t["calibration_real"]
+    section = t["calibration"] if result.get("claims_set", "planted") == "planted" else t.get("calibration_real", {})
     return [f for name in ("embedding", "llm") if name in result and f"{name}_accuracy" in section
             for f in _below(f"{name} judge accuracy ({result.get('claims_set', 'planted')} claims)",
                             result[name]["accuracy"], section[f"{name}_accuracy"])]

@@ -38,6 +38,25 @@ def _coach(args: list[str], data_dir: Path) -> tuple[float, dict, int]:
     return wall, json.loads(proc.stdout), rss
 
 
+def bench_cold_ask(data_dir: Path, question: str = BENCH_QUESTION, runs: int = 2) -> dict:
+    """`coach ask` in fresh processes: seconds from the process start to the first byte of the
+    answer on stdout (imports, the embedding model, retrieval, the chat model and its prompt)."""
+    env = {**os.environ, "COACH_DATA_DIR": str(data_dir)}
+    firsts, walls = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "ui", "ask", question], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        first = proc.stdout.read(1)
+        firsts.append(time.perf_counter() - t0)
+        _, stderr = proc.communicate()
+        walls.append(time.perf_counter() - t0)
+        if proc.returncode or not first:
+            raise CoachError(f"coach ask failed: {stderr.decode(errors='replace').strip()[-400:]}")
+    return {"cold_ask_first_token_s_median": round(statistics.median(firsts), 2),
+            "cold_ask_first_token_s": [round(x, 2) for x in firsts], "cold_ask_total_s_median": round(statistics.median(walls), 2)}
+
+
 def bench_ingest(data_dir: Path) -> dict:
     cold_wall, cold, rss = _coach(["ingest", "--json"], data_dir)
     warm_wall, warm, _ = _coach(["ingest", "--json"], data_dir)
@@ -223,6 +242,8 @@ def run_bench(settings: Settings, make_services: Callable[[Settings], object], s
         if not skip_llm:
             log(f"chat model: '{BENCH_QUESTION}' through the chain, then raw xllamacpp…")
             figures.update(bench_llm(services))
+            log(f"coach ask from a fresh process: '{BENCH_QUESTION}'…")
+            figures.update(bench_cold_ask(data_dir))
             log("Ask: first token with and without reading ahead while the question is typed…")
             figures.update(bench_read_ahead(services))
             log("interviewer: score, first feedback word and follow-up, with and without reading ahead…")

@@ -150,7 +150,7 @@ def ask(ctx: typer.Context, question: str, as_json: bool = typer.Option(False, "
     from rag.chain import Answer, Token, warm_answer_prompt
 
     services = _services(ctx, load_settings())
-    if services.index.built():
+    if services.index.built:
         warm_answer_prompt(services.chat_model)  # the model loads while the embedder does
     ensure_index(services)
     final = None

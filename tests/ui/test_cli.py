@@ -11,7 +11,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from typer.testing import CliRunner
 
-from conftest import ANSWER, ROOT, CannedChat, FakeEmbeddings, on_topic_answer
+from conftest import ANSWER, FAKE_SCALE, ROOT, CannedChat, FakeEmbeddings, on_topic_answer
 from core.errors import ChatModelError
 from rag.services import build_services
 from ui.cli import app
@@ -76,7 +76,8 @@ def env(monkeypatch, tmp_path, small_corpus):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COACH_CORPUS_DIR", str(small_corpus))
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COACH_MIN_RELEVANCE", "0.05")  # fake embeddings' cosines are low
+    for name, value in FAKE_SCALE.items():  # fake embeddings' cosines are low
+        monkeypatch.setenv(f"COACH_{name.upper()}", str(value))
     monkeypatch.setattr(report, "write_report", functools.partial(report.write_report, root=tmp_path / "reports"))
     return work
 
@@ -384,17 +385,23 @@ def test_eval_unknown_kind_or_a_check_off_the_heldout_part_is_an_error(env):
 
 
 def test_calibrate_without_llm_judge_prints_json(env, monkeypatch):
-    from evals.golden import CALIBRATION, in_split, read_jsonl
+    from evals.golden import CLAIM_SETS, in_split, read_jsonl
 
-    items = in_split(read_jsonl(CALIBRATION), "heldout")[:2]
     fakes = Fakes()
     r = ok(invoke(["calibrate", "--no-llm-judge", "--limit", "2"], fakes))
-    result = json.loads(r.stdout)
-    assert "llm" not in result and "agreement" not in result and fakes.chat.calls == 0
-    assert result["split"] == "heldout"
-    assert {"accuracy", "precision", "recall"} <= set(result["embedding"])
-    assert result["claims"] == sum(len(i["claims"]) for i in items)
-    assert result["unsupported_claims"] == sum(not c["supported"] for i in items for c in i["claims"])
+    results = json.loads(r.stdout)
+    assert set(results) == {"planted", "real"} and fakes.chat.calls == 0  # both sets by default
+    for name, result in results.items():
+        items = in_split(read_jsonl(CLAIM_SETS[name]), "heldout")[:2]
+        assert "llm" not in result and "agreement" not in result
+        assert result["split"] == "heldout" and result["claims_set"] == name
+        assert {"accuracy", "precision", "recall"} <= set(result["embedding"])
+        assert result["claims"] == sum(len(i["claims"]) for i in items)
+        assert result["unsupported_claims"] == sum(not c["supported"] for i in items for c in i["claims"])
+    only = json.loads(ok(invoke(["calibrate", "--no-llm-judge", "--limit", "1", "--claims", "real"], fakes)).stdout)
+    assert list(only) == ["real"]
+    bad = invoke(["calibrate", "--claims", "nope"], fakes)
+    assert bad.exit_code == 1 and "unknown --claims" in bad.stderr
 
     _thresholds(monkeypatch, retrieval=0.0, calibration=1.01)
     r = invoke(["calibrate", "--no-llm-judge", "--limit", "2", "--check"], fakes)
