@@ -160,6 +160,7 @@ class HybridRetriever(BaseRetriever):
             ranked.append(self._rank(snap, queries[-1], fetch))
         weights = [w * (FOLLOWUP_LITERAL_WEIGHT if i == 0 and len(ranked) > 1 else 1.0)
                    for i, _ in enumerate(ranked) for w in RANKING_WEIGHTS]
+        best = max(x.best for x in ranked)  # the coverage gate reads the question, not a side
         sides = comparison(question)
         if sides:  # each side of "X vs Y" searched on its own too, so both sides' notes are found
             for side in sides.queries:
@@ -171,7 +172,6 @@ class HybridRetriever(BaseRetriever):
         for x in ranked:
             for cid, v in x.cosine.items():
                 cosine[cid] = max(cosine.get(cid, -1.0), v)
-        best = max(x.best for x in ranked[: len(ranked) - (2 if sides else 0)])  # the gate reads the question, not a side
 
         # one hit per section; the section's other retrieved parts ride along for the context
         lead: dict[tuple, str] = {}
@@ -189,12 +189,13 @@ class HybridRetriever(BaseRetriever):
             return float(snap.vectors[snap.row[a]] @ snap.vectors[snap.row[b]])
 
         kept = drop_near_duplicates(list(lead.values()), sim, s.dedup_threshold, k)
-        hits = []
+        hits, shown = [], set(kept)
         for c in kept:
-            hits.append(Hit(snap.chunks[c], score_of[c], cosine.get(c, 0.0), parts=parts.get(c, [])))
+            hits.append(Hit(snap.chunks[c], score_of[c], cosine.get(c, 0.0), parts=parts[c]))
             # an unanswered scenario brings the sections that answer it, ranked (and weighed) as it is
             for link in snap.links.get(c, []):
-                if link not in kept and all(h.chunk_id != link for h in hits):
+                if link not in shown:
+                    shown.add(link)
                     hits.append(Hit(snap.chunks[link], score_of[c], max(cosine.get(link, 0.0), cosine.get(c, 0.0))))
         hits = hits[:k]
         nearest = list(dict.fromkeys(h.chunk.headings[-1] if h.chunk.headings else h.chunk.file for h in hits))
