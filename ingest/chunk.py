@@ -143,41 +143,104 @@ def _text(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
+_EXACT_ITEMS = 512  # up to this many items the best partition is searched; beyond, cut in one pass
+
+
+def _greedy_counts(sizes: list[int], max_words: int) -> list[int]:
+    """``counts[i]``: the fewest groups that hold the first ``i`` items (greedy packing is optimal
+    for contiguous groups; an item over ``max_words`` is a group of its own)."""
+    counts, fill = [0], 0
+    for s in sizes:
+        if counts[-1] == 0 or fill + s > max_words:
+            counts.append(counts[-1] + 1)
+            fill = s
+        else:
+            counts.append(counts[-1])
+            fill += s
+    return counts
+
+
 def _partition(sizes: list[int], max_words: int, strong: list[bool] | None = None) -> list[int]:
     """End indices of the fewest contiguous groups of ``sizes`` that each fit in ``max_words``.
 
     Among those, prefer balanced groups and cuts after a ``strong`` item (one ending a paragraph
     rather than a bullet): the cost is the squared distance to the mean size, plus a penalty per
     weak cut worth a ~30% deviation.
+
+    Up to ``_EXACT_ITEMS`` items the least-cost partition is searched: O(n · w · s) for n items,
+    w the most items one group holds and s the slack in the number of groups a prefix can take.
+    Past it (a paragraph of thousands of lines, an overlong line cut by words) each cut is placed
+    in one pass by ``_cut_near_targets``: linear, so 200,000 words split in about a second.
     """
-    n, total = len(sizes), sum(sizes)
-    strong = strong or [True] * n
+    if not sizes:
+        return [0]
+    strong = strong or [True] * len(sizes)
+    if len(sizes) > _EXACT_ITEMS:
+        return _cut_near_targets(sizes, max_words, strong)
+    return _search(sizes, max_words, strong)
+
+
+def _search(sizes: list[int], max_words: int, strong: list[bool]) -> list[int]:
+    """The least-cost partition into the fewest groups, by dynamic programming over feasible
+    (items, groups) pairs only."""
+    n = len(sizes)
     prefix = [0]
     for s in sizes:
         prefix.append(prefix[-1] + s)
-    for k in range(max(1, math.ceil(total / max_words)), n + 1):
-        target = total / k
-        weak = (0.3 * target) ** 2
-        best = [[math.inf] * (n + 1) for _ in range(k + 1)]  # best[j][i]: first i items in j groups
-        cut = [[0] * (n + 1) for _ in range(k + 1)]
-        best[0][0] = 0.0
-        for j in range(1, k + 1):
-            for i in range(j, n + 1):
-                penalty = 0.0 if i == n or strong[i - 1] else weak
-                for c in range(j - 1, i):
-                    size = prefix[i] - prefix[c]
-                    if size > max_words and i - c > 1:
-                        continue
-                    v = best[j - 1][c] + (size - target) ** 2 + penalty
-                    if v < best[j][i]:
-                        best[j][i], cut[j][i] = v, c
-        if best[k][n] < math.inf:
-            cuts, i = [], n
-            for j in range(k, 0, -1):
-                cuts.append(i)
-                i = cut[j][i]
-            return sorted(cuts)
-    return [n]
+    pre = _greedy_counts(sizes, max_words)
+    k = pre[n]
+    suffix = _greedy_counts(sizes[::-1], max_words)[::-1]  # suffix[i]: fewest groups for items i..n-1
+    target = prefix[n] / k
+    weak = (0.3 * target) ** 2
+    # best[i]: {groups j: (cost, start of the last group)} for the first i items, feasible j only
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, 0)}] + [{} for _ in range(n)]
+    lo = 0
+    for i in range(1, n + 1):
+        while prefix[i] - prefix[lo] > max_words and lo < i - 1:
+            lo += 1
+        penalty = 0.0 if i == n or strong[i - 1] else weak
+        row = best[i]
+        for j in range(max(1, pre[i]), min(i, k - suffix[i]) + 1):
+            top = (math.inf, 0)
+            for c in range(lo, i):
+                prev = best[c].get(j - 1)
+                if prev is not None:
+                    v = prev[0] + (prefix[i] - prefix[c] - target) ** 2 + penalty
+                    if v < top[0]:
+                        top = (v, c)
+            if top[0] < math.inf:
+                row[j] = top
+    cuts, i = [], n
+    for j in range(k, 0, -1):
+        cuts.append(i)
+        i = best[i][j][1]
+    return sorted(cuts)
+
+
+def _cut_near_targets(sizes: list[int], max_words: int, strong: list[bool]) -> list[int]:
+    """The fewest groups again, each cut chosen in one pass: the feasible cut nearest its ideal
+    place (``m · mean``), a weak cut counting 30% of the mean farther.  Feasible: the group fits
+    and the rest still fits in the groups left.  Linear time; balanced to within an item or so."""
+    n = len(sizes)
+    prefix = [0]
+    for s in sizes:
+        prefix.append(prefix[-1] + s)
+    k = _greedy_counts(sizes, max_words)[n]
+    suffix = _greedy_counts(sizes[::-1], max_words)[::-1]
+    target = prefix[n] / k
+    weak = 0.3 * target
+    cuts, start, first = [], 0, 0
+    for m in range(1, k):
+        reach = start + 1  # the farthest cut whose group fits (an oversized item stands alone)
+        while reach < n and prefix[reach + 1] - prefix[start] <= max_words:
+            reach += 1
+        while suffix[first] > k - m:  # the earliest cut that leaves few enough groups
+            first += 1
+        ideal = m * target
+        start = min(range(max(first, start + 1), reach + 1),
+                    key=lambda c: abs(prefix[c] - ideal) + (0.0 if strong[c - 1] else weak))
+        cuts.append(start)
+    return [*cuts, n]
 
 
 def _small_items(text: str, max_words: int) -> list[str]:

@@ -104,6 +104,33 @@ def test_split_text_overlong_single_line():
     assert " ".join(parts).split() == para(500).split()
 
 
+@pytest.mark.timeout(60)  # the cubic search this replaced needed hours for one such paragraph
+@pytest.mark.parametrize("sep", [" ", "\n"], ids=["one line", "one word per line"])
+def test_200000_words_split_in_balanced_parts_in_near_linear_time(sep):
+    text = sep.join(f"w{i % 997}" for i in range(200_000))
+    parts = split_text(text, MAX)
+    sizes = [words(p) for p in parts]
+    assert len(parts) == -(-200_000 // MAX)  # the fewest parts that fit
+    assert max(sizes) <= MAX and min(sizes) >= MAX * 0.85  # balanced
+    assert " ".join(parts).split() == text.split()  # nothing lost, order kept
+
+
+def test_a_paragraph_of_many_short_lines_is_balanced_and_cut_between_lines():
+    lines = [" ".join(f"x{i}-{j}" for j in range(7)) for i in range(1000)]  # 7,000 words
+    parts = split_text("\n".join(lines), MAX)
+    assert all(words(p) <= MAX for p in parts)
+    assert len(parts) == 40  # the fewest: 25 whole lines (175 words) fit in 180
+    assert all(p.split("\n")[0] in lines and p.split("\n")[-1] in lines for p in parts)  # whole lines
+
+
+def test_an_oversized_item_is_a_group_of_its_own_and_the_rest_still_fit():
+    from ingest.chunk import _partition
+
+    cuts = _partition([1, 1, 70, 1, 13, 3, 13, 1, 70, 3], 5)
+    groups = [sum([1, 1, 70, 1, 13, 3, 13, 1, 70, 3][a:b]) for a, b in zip([0, *cuts], cuts)]
+    assert all(g <= 5 or b - a == 1 for g, a, b in zip(groups, [0, *cuts], cuts))
+
+
 # ---- merging
 
 
