@@ -17,6 +17,9 @@ log = logging.getLogger("coach.ui")
 
 # Handlers that use the models or write the index share one slot: one CPU, one model.
 MODEL_GROUP = {"concurrency_id": "coach-model", "concurrency_limit": 1}
+# Indexing (re-index, uploads) has a slot of its own: a long note never holds up questions, which
+# keep reading the previous index version until the new one is switched in.
+INDEX_GROUP = {"concurrency_id": "coach-index", "concurrency_limit": 1}
 # Cheap read-only handlers never wait behind a generation.
 FREE = {"concurrency_limit": None}
 

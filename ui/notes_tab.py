@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from ui import render
-from ui.common import MODEL_GROUP, guarded, model_label
+from ui.common import INDEX_GROUP, guarded, model_label
 from ui.uploads import human_bytes, save_uploads
 
 
@@ -109,8 +109,8 @@ def build_notes_tab(services, status):
     gaps = gr.HTML(render.gaps_html([]), elem_id="notes-gaps", padding=False)
 
     reindex_btn.click(reindex, None, [reindex_out, summary, table, status], api_name="reindex",
-                      show_progress="full", show_progress_on=[table], **MODEL_GROUP)
+                      show_progress="full", show_progress_on=[table], **INDEX_GROUP)
     files.upload(upload, [files], [upload_out, summary, table, status, files], api_name="upload_notes",
-                 show_progress="full", show_progress_on=[table], **MODEL_GROUP)
+                 show_progress="full", show_progress_on=[table], **INDEX_GROUP)
     return notes, [summary, table, gaps]
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from gradio_client import Client, handle_file
+from langchain_core.embeddings import Embeddings
 
 from conftest import FAKE_SCALE, on_topic_answer
 
@@ -341,3 +342,54 @@ def test_the_model_serves_one_request_at_a_time(tmp_path):
 def test_the_notes_tab_lists_gaps(client):
     _, _, gaps = client.predict(api_name="/notes")
     assert "None yet" in gaps
+
+
+class _GatedEmbeddings(Embeddings):
+    """Embeds documents only once ``gate`` is set (queries at once): an index build that takes
+    as long as the test wants."""
+
+    def __init__(self, inner) -> None:
+        import threading
+
+        self.inner, self.gate, self.waiting = inner, threading.Event(), threading.Event()
+        self.gate.set()
+
+    def embed_documents(self, texts):
+        self.waiting.set()
+        assert self.gate.wait(60), "the gate was never opened"
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+def test_indexing_never_holds_up_a_question(tmp_path):
+    """Re-indexing a long note runs in its own slot: a question asked meanwhile is answered from
+    the previous index version while the build is still embedding."""
+    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
+    from core.settings import Settings
+    from rag.services import build_services
+    from ui.app import build_app, launch
+
+    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
+    gated = _GatedEmbeddings(FakeEmbeddings(dim=4096))
+    services = build_services(settings, embeddings=gated, chat_model=CannedChat())
+    services.ingest()
+    demo = build_app(settings, services, warm=False)
+    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        gated.gate.clear()
+        gated.waiting.clear()
+        (settings.paths.corpus_dir / "long.md").write_text("# Long note\n\n## What is a feature store?\n\n" + "word " * 3000)
+        indexer, asker = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
+        build = indexer.submit(api_name="/reindex")
+        assert gated.waiting.wait(30), "the re-index never started embedding"
+        answer = _assistant(asker.submit("explain canary vs blue-green", api_name="/ask").result(timeout=30)[0])[-1]
+        assert not build.done()  # the build was still embedding while the answer came
+        gated.gate.set()
+        report = build.result(timeout=60)[0]
+    finally:
+        gated.gate.set()
+        demo.close()
+    assert "Canary shifts traffic gradually" in answer
+    assert re.search(r"Indexed \d+ files.*: [1-9]\d* added", report), report
