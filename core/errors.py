@@ -23,6 +23,15 @@ class IndexNotBuilt(CoachError):
     """The notes have not been indexed yet (or the store lost part of the index)."""
 
 
+class IndexDamaged(CoachError):
+    """The index files or the vector store are damaged; ``coach ingest --rebuild`` builds them
+    again from the notes (nothing of the user's is lost: the notes are the source)."""
+
+
+class NoteUnreadable(CoachError):
+    """A note file is binary or not text in any encoding we read."""
+
+
 class IndexBusy(CoachError):
     """Another build replaced the index while it was being read; asking again works."""
 

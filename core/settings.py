@@ -53,6 +53,7 @@ class PathSettings(_Section):
 class ChunkingSettings(_Section):
     chunk_max_words: int = Field(180, ge=40, description="Sections longer than this are split again, heading repeated.")
     chunk_min_words: int = Field(25, ge=0, description="Fragments shorter than this are merged into a neighbour.")
+    large_note_bytes: int = Field(1_000_000, ge=1, description="A note file larger than this gets a warning when indexing starts on it (reading and embedding it takes minutes); it is still indexed.")
 
 
 class RetrievalSettings(_Section):

@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +35,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
 
-from core.errors import CorpusError, IndexBusy, IndexNotBuilt
+from core.errors import CoachError, CorpusError, IndexBusy, IndexDamaged, IndexNotBuilt, NoteUnreadable
+from core.format import human_bytes
 from core.settings import ChunkingSettings, PathSettings
 from ingest.chunk import chunk_units
 from ingest.discover import discover_notes, write_note
@@ -44,6 +47,8 @@ from ingest.text import clean_text, read_note
 from ingest.vectorstore import make_vector_store
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed in total)
+Notify = Callable[[str], None]  # a warning worth showing now, before the build ends
+REBUILD_HINT = "run `coach ingest --rebuild` to index the notes again from scratch"
 StoreFactory = Callable[[Path, str, Embeddings], VectorStore]
 
 
@@ -71,6 +76,7 @@ class Corpus:
     chunks: list[Chunk]
     questions: list[QuestionItem]
     warnings: list[str]
+    unreadable: list[str] = field(default_factory=list)  # notes that exist but could not be read now
 
 
 @dataclass(frozen=True)
@@ -82,21 +88,37 @@ class IndexSnapshot:
     vectors: np.ndarray
 
 
-def load_corpus(corpus_dir: Path, max_words: int, min_words: int) -> Corpus:
-    """Read, clean, parse and chunk every note (no model involved)."""
+def load_corpus(corpus_dir: Path, chunking: ChunkingSettings, notify: Notify | None = None) -> Corpus:
+    """Read, clean, parse and chunk every note (no model involved).  A binary file is skipped and
+    a file that cannot be read (permissions, I/O error) is listed in ``unreadable``, each with a
+    warning; neither stops the others."""
     paths, warnings = discover_notes(corpus_dir)
-    files, chunks, questions = [], [], []
+    files, chunks, questions, unreadable = [], [], [], []
     for path in paths:
         rel = path.relative_to(corpus_dir).as_posix()
-        units = parse_units(rel, clean_text(read_note(path)))
-        file_chunks = chunk_units(units, max_words=max_words, min_words=min_words)
+        try:
+            size = path.stat().st_size
+            if size > chunking.large_note_bytes and notify:
+                notify(f"{rel} is {human_bytes(size)}: reading and embedding a note this large takes minutes")
+            text = read_note(path)
+        except NoteUnreadable as e:
+            warnings.append(f"skipped {rel}: {e}")
+            continue
+        except OSError as e:
+            warnings.append(f"skipped {rel}: it could not be read ({e.strerror or e})")
+            unreadable.append(rel)
+            continue
+        units = parse_units(rel, clean_text(text))
+        file_chunks = chunk_units(units, max_words=chunking.chunk_max_words, min_words=chunking.chunk_min_words)
         if not file_chunks:
             warnings.append(f"skipped {rel}: no text")
             continue
+        if size > chunking.large_note_bytes:
+            warnings.append(f"{rel} is {human_bytes(size)} ({len(file_chunks):,} chunks)")
         files.append(rel)
         chunks.extend(file_chunks)
         questions.extend(build_question_bank(units, file_chunks))
-    return Corpus(files, chunks, questions, warnings)
+    return Corpus(files, chunks, questions, warnings, unreadable)
 
 
 def index_version(chunks: list[Chunk]) -> str:
@@ -180,9 +202,14 @@ class NoteIndex:
     def meta(self) -> dict | None:
         """What the last build wrote (version, time, report, per-file counts), or None."""
         try:
-            return json.loads(self._meta_file.read_text(encoding="utf-8"))
+            meta = json.loads(self._meta_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
+        except ValueError as e:
+            raise IndexDamaged(f"the index description {self._meta_file} is damaged: {REBUILD_HINT}") from e
+        if not isinstance(meta, dict) or not isinstance(meta.get("version"), str):
+            raise IndexDamaged(f"the index description {self._meta_file} is damaged: {REBUILD_HINT}")
+        return meta
 
     def version(self) -> str | None:
         meta = self.meta()
@@ -222,12 +249,20 @@ class NoteIndex:
         return self.folder / f"vectors-{version}.npz"
 
     def _load(self, version: str) -> IndexSnapshot:
-        chunks = self._read_chunks()
+        try:
+            chunks = self._read_chunks()
+        except FileNotFoundError as e:
+            raise IndexDamaged(f"the chunk file of the index is missing in {self.folder}: {REBUILD_HINT}") from e
+        except (ValueError, KeyError, TypeError) as e:
+            raise IndexDamaged(f"the chunk file {self._chunks_file} is damaged: {REBUILD_HINT}") from e
         ids = [c.chunk_id for c in chunks]
         path = self._vectors_file(version)
         if path.exists():
-            with np.load(path) as data:
-                saved_ids, vectors = list(data["ids"]), data["vectors"]
+            try:
+                with np.load(path) as data:
+                    saved_ids, vectors = list(data["ids"]), data["vectors"]
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+                raise IndexDamaged(f"the vector file {path.name} is damaged: {REBUILD_HINT}") from e
             if saved_ids != ids:  # another build replaced the chunk file meanwhile
                 raise IndexBusy("the notes are being indexed again right now: try again in a moment")
             return IndexSnapshot(version, chunks, vectors)
@@ -241,7 +276,7 @@ class NoteIndex:
         got = store.get(ids=ids, include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         if missing := [i for i in ids if i not in by_id]:
-            raise IndexNotBuilt(f"the vector store lacks {len(missing)} chunks of the index: run `coach ingest`")
+            raise IndexDamaged(f"the vector store lacks {len(missing)} chunks of the index: {REBUILD_HINT}")
         return np.asarray([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
 
     def _save_vectors(self, version: str, ids: list[str], vectors: np.ndarray) -> None:
@@ -274,31 +309,52 @@ class NoteIndex:
         """Write a new note into the notes folder (never overwriting); see ``write_note``."""
         return write_note(self.corpus_dir, name, text)
 
-    def build(self, progress: Progress | None = None) -> IngestReport:
-        """Index the notes folder incrementally and write the snapshot files and a new version."""
+    def build(self, progress: Progress | None = None, notify: Notify | None = None,
+              rebuild: bool = False) -> IngestReport:
+        """Index the notes folder incrementally and write the snapshot files and a new version.
+
+        ``rebuild`` first removes the vector store and the record manager (never the notes, the
+        progress DB or the current snapshot, which readers keep using until the new version is
+        written).  A store that lost chunks the records still list is repaired on the way: those
+        chunks are embedded again.  A damaged store is ``IndexDamaged``, naming ``--rebuild``."""
         from langchain_classic.indexes import SQLRecordManager
 
         t0 = time.perf_counter()
-        corpus = load_corpus(self.corpus_dir, self.chunking.chunk_max_words, self.chunking.chunk_min_words)
+        corpus = load_corpus(self.corpus_dir, self.chunking, notify)
+        previous = [] if rebuild else self._previous_chunks()
+        self._keep_unreadable(corpus, previous)
         if not corpus.chunks:  # never empty the store because every note came out blank
             raise CorpusError(f"no text in the notes of {self.corpus_dir}: " + "; ".join(corpus.warnings[:5]))
         self.folder.mkdir(parents=True, exist_ok=True)
+        if rebuild:
+            self._store = None
+            shutil.rmtree(self._chroma_dir, ignore_errors=True)
+            self._records_db.unlink(missing_ok=True)
         records = SQLRecordManager(f"chroma/{self.collection}", db_url=f"sqlite:///{self._records_db}")
-        records.create_schema()
         try:
             chunk_ids = [c.chunk_id for c in corpus.chunks]
             unique = sorted(set(chunk_ids))
-            counting = _CountingEmbeddings(self.embeddings, len(unique) - sum(records.exists(unique)), progress)
+            try:
+                records.create_schema()
+                counting = _CountingEmbeddings(self.embeddings, 0, progress)
+                store = self._open_store(counting)
+                self._store = None  # a reading handle opened before is stale now
+                lost = self._repair_records(records, store)
+                counting.total = len(unique) - sum(records.exists(unique))
+            except CoachError:
+                raise
+            except Exception as e:  # chromadb / SQLite errors of a half-written or truncated file
+                raise IndexDamaged(f"the index in {self.folder} is damaged ({type(e).__name__}: {e}): {REBUILD_HINT}") from e
+            if lost:
+                corpus.warnings.append(f"{lost} chunks the records listed were missing from the vector store: embedded again")
             docs = [Document(page_content=c.embed_text, metadata=c.metadata(), id=c.chunk_id) for c in corpus.chunks]
-            store = self._open_store(counting)
-            self._store = None  # a reading handle opened before is stale now
             result = index(docs, records, store, cleanup="full", source_id_key="file",
                            batch_size=32, key_encoder=lambda d: d.metadata["chunk_id"])
             vectors = self._store_vectors(store, chunk_ids)
         finally:
             records.engine.dispose()
 
-        before = self._previous_keys()
+        before = {c.position: c.chunk_id for c in previous}
         now = {c.position: c.chunk_id for c in corpus.chunks}
         updated = sum(1 for k, cid in now.items() if k in before and before[k] != cid)
         version = index_version(corpus.chunks)
@@ -319,8 +375,41 @@ class NoteIndex:
         self._drop_old_versions(version)
         return report
 
-    def _previous_keys(self) -> dict[tuple, str]:
-        """(file, headings, part) -> chunk id of the previous build, to tell updates from additions."""
-        if not self._chunks_file.exists():
-            return {}
-        return {c.position: c.chunk_id for c in self._read_chunks()}
+    def _repair_records(self, records, store: VectorStore) -> int:
+        """Forget the record of every chunk the store does not hold (a store file emptied or
+        replaced behind the records' back), so the build embeds it again; returns how many."""
+        listed = records.list_keys()
+        if not listed:
+            return 0
+        present = set(store.get(ids=listed, include=[])["ids"])
+        lost = [k for k in listed if k not in present]
+        if lost:
+            records.delete_keys(lost)
+        return len(lost)
+
+    def _keep_unreadable(self, corpus: Corpus, previous: list[Chunk]) -> None:
+        """A note that exists but could not be read this time keeps its chunks and questions of
+        the last build instead of disappearing from the index."""
+        if not corpus.unreadable:
+            return
+        old_questions = self._previous_questions()
+        for rel in corpus.unreadable:
+            kept = [c for c in previous if c.file == rel]
+            if kept:
+                corpus.files.append(rel)
+                corpus.chunks.extend(kept)
+                corpus.questions.extend(q for q in old_questions if q.file == rel)
+                corpus.warnings.append(f"kept the {len(kept)} chunks of {rel} from the last build")
+
+    def _previous_chunks(self) -> list[Chunk]:
+        """The last build's chunks (none when there is none or its file is damaged)."""
+        try:
+            return self._read_chunks()
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return []
+
+    def _previous_questions(self) -> list[QuestionItem]:
+        try:
+            return self.questions()
+        except (ValueError, KeyError, TypeError):
+            return []

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from core.errors import NoteUnreadable
+
 _CODECS = ("mac_roman", "cp1252", "latin-1")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
 
@@ -31,16 +33,54 @@ _JUNK_CLASS = "\ue000-\uf8ff\x80-\x9f\ufffd"
 _REMOVABLE_RUN = re.compile(rf"[ \t]*[{_EMOJI_CLASS}{_JUNK_CLASS}]+(?:[ \t]*[{_EMOJI_CLASS}{_JUNK_CLASS}]+)*[ \t]*")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 but tab/newlines, DEL, C1
+
+
 def read_note(path: Path) -> str:
-    """Read a note as text, never raising on undecodable bytes and never losing the rest of the file."""
-    data = Path(path).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = "\n".join(_decode_line(line) for line in data.split(b"\n"))
+    """The text of a note file (``decode_note``); ``NoteUnreadable`` for a binary, ``OSError``
+    when the file cannot be read."""
+    return decode_note(Path(path).read_bytes())
+
+
+def decode_note(data: bytes) -> str:
+    """The one reader of note bytes, for notes on disk and uploads alike.
+
+    UTF-16 (with a BOM, or without one when every other byte is NUL) and UTF-8 (BOM dropped) are
+    read as such; other bytes line by line as UTF-8, else cp1252, so a legacy line never costs the
+    rest of the file.  Binary data (NUL bytes, many control characters) is ``NoteUnreadable``.
+    Line ends become ``\n``; empty data is ``""``."""
+    text = _utf16(data)
+    if text is None:
+        if b"\x00" in data:
+            raise NoteUnreadable("it looks like a binary file, not a text note.")
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "\n".join(_decode_line(line) for line in data.split(b"\n"))
+    if len(_CONTROL.findall(text)) > max(8, len(text) // 100):
+        raise NoteUnreadable("it looks like a binary file, not a text note.")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _utf16(data: bytes) -> str | None:
+    """``data`` read as UTF-16 when it is that: a BOM, or (mostly-ASCII text without one) a NUL
+    in nearly every other byte on one side only; and the result has spaces or line breaks (bytes
+    that merely start like a BOM decode to a run of unrelated CJK characters)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"
+    else:
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if len(head) < 4 or min(even, odd) or max(even, odd) < 0.9 * (len(head) // 2):
+            return None
+        codec = "utf-16-be" if even else "utf-16-le"
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return text if (" " in text[:4096] or "\n" in text[:4096]) else None
 
 
 def _decode_line(line: bytes) -> str:

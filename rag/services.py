@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
-from ingest.index import IngestReport, NoteIndex, Progress
+from ingest.index import IngestReport, NoteIndex, Notify, Progress
 from ingest.models import QuestionItem
 
 if TYPE_CHECKING:
@@ -96,10 +96,11 @@ class Services:
                          embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics",
                          report_dir=self.settings.paths.reports_dir, level=level, reserve=reserve)
 
-    def ingest(self, progress: Progress | None = None) -> IngestReport:
-        """Index the notes, then keep the interview history in step with them (a reworded question
-        keeps its card; a removed one is archived)."""
-        report = self.index.build(progress=progress)
+    def ingest(self, progress: Progress | None = None, notify: Notify | None = None,
+               rebuild: bool = False) -> IngestReport:
+        """Index the notes (``NoteIndex.build``), then keep the interview history in step with them
+        (a reworded question keeps its card; a removed one is archived)."""
+        report = self.index.build(progress=progress, notify=notify, rebuild=rebuild)
         kept = self.progress_store.reconcile(self.index.questions())
         if kept["moved"]:
             report.warnings.append(f"kept the practice history of {len(kept['moved'])} reworded question(s)")

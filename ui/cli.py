@@ -53,7 +53,7 @@ def _services(ctx: typer.Context, settings: Settings):
     return factory(settings)
 
 
-def run_ingest_with_progress(services, quiet: bool = False):
+def run_ingest_with_progress(services, quiet: bool = False, rebuild: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -63,7 +63,10 @@ def run_ingest_with_progress(services, quiet: bool = False):
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return services.ingest(progress=progress)
+        def notify(message: str) -> None:
+            bar.console.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
+
+        return services.ingest(progress=progress, notify=notify, rebuild=rebuild)
 
 
 def ensure_index(services) -> None:
@@ -76,10 +79,11 @@ def ensure_index(services) -> None:
 @app.command()
 @friendly
 def ingest(ctx: typer.Context, corpus: Path = typer.Option(None, "--corpus", help="Notes folder (default: settings.corpus_dir)."),
-           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
+           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+           rebuild: bool = typer.Option(False, "--rebuild", help="Drop the vector store and its records first and embed every chunk again (for a damaged index; the notes and your progress are kept).")):
     """Index the notes: embeds only new or changed chunks, deletes what disappeared."""
     services = _services(ctx, load_settings(corpus_dir=corpus))
-    report = run_ingest_with_progress(services, quiet=as_json)
+    report = run_ingest_with_progress(services, quiet=as_json, rebuild=rebuild)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if as_json:

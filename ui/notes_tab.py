@@ -7,9 +7,10 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from core.format import human_bytes
 from ui import render
 from ui.common import INDEX_GROUP, guarded, model_label
-from ui.uploads import human_bytes, save_uploads
+from ui.uploads import save_uploads
 
 
 def files_frame(meta: dict | None) -> pd.DataFrame:

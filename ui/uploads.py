@@ -1,8 +1,8 @@
 """Validating and saving uploaded notes.  Pure functions (no Gradio): unit-tested on their own.
 
 A file is accepted when its name ends in .md/.markdown/.txt, it is not larger than the limit,
-and its bytes are text (UTF-8, else UTF-16 with a BOM, else UTF-8 with replacement characters
-when only a few bytes are invalid) rather than binary.  The name is reduced to its last path
+and its bytes are text rather than binary, read by the same reader as notes on disk
+(``ingest.text.decode_note``).  The name is reduced to its last path
 component and to the characters ``[A-Za-z0-9._-]``; hidden names are refused.  Files are only
 ever created (never overwritten) and only directly inside the corpus folder (``ingest.discover.write_note``).
 """
@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import UploadError
+from core.errors import NoteUnreadable, UploadError
+from core.format import human_bytes
+from ingest.text import decode_note
 
 ALLOWED_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_NAME_CHARS = 100
 MAX_FILES = 50  # per upload
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -39,14 +40,6 @@ class UploadResult:
         for name, reason in self.rejected:
             lines.append(f"Rejected {name}: {reason}")
         return "\n".join(lines) or "No files were uploaded."
-
-
-def human_bytes(n: int) -> str:
-    if n < 1000:
-        return f"{n} bytes"
-    if n < 1_000_000:
-        return f"{n / 1000:.0f} KB"
-    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".") + " MB"
 
 
 def _basename(original: str) -> str:
@@ -76,28 +69,15 @@ def safe_name(original: str) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """The text of a note file, or ``UploadError`` when it is empty or binary."""
-    if not data.strip():
-        raise UploadError("the file is empty.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise UploadError("the file is not readable text.") from e
-    elif b"\x00" in data:
-        raise UploadError("this looks like a binary file, not a text note.")
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", errors="replace")
-            if text.count("\ufffd") > max(8, len(text) // 50):
-                raise UploadError("this is not UTF-8 text (too many undecodable bytes).") from None
-    if len(_CONTROL.findall(text)) > max(8, len(text) // 100):
-        raise UploadError("this looks like a binary file, not a text note.")
+    """The text of a note file (``ingest.text.decode_note``, the reader of notes on disk too), or
+    ``UploadError`` when it is empty or binary."""
+    try:
+        text = decode_note(data)
+    except NoteUnreadable as e:
+        raise UploadError(str(e).replace("it looks", "this looks").replace("it is", "this is")) from None
     if not text.strip():
         raise UploadError("the file is empty.")
-    return text.replace("\r\n", "\n")
+    return text
 
 
 def _check_size(size: int, max_bytes: int) -> None:

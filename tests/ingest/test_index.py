@@ -107,3 +107,95 @@ def test_notes_that_all_come_out_blank_never_empty_the_store(services, small_cor
         services.ingest()
     assert len(services.index.store.get()["ids"]) == first.chunks  # nothing was deleted
     assert services.index.version() == first.version and services.retriever.search("model registry").hits
+
+
+# ---- damage and odd files: a way out, never a traceback
+
+
+def _chroma_file(services):
+    return services.settings.paths.data_dir / "chroma" / "chroma.sqlite3"
+
+
+def test_an_emptied_store_is_repaired_by_the_next_ingest(services, fake_embeddings):
+    first = services.ingest()
+    _chroma_file(services).write_bytes(b"")  # 0 bytes: the records still list every chunk
+    services.index._store = None
+    r = services.ingest()
+    assert r.embedded == first.chunks  # the lost chunks are embedded again, not skipped
+    assert any(f"{first.chunks} chunks the records listed were missing" in w for w in r.warnings)
+    assert len(services.index.store.get()["ids"]) == first.chunks
+    assert services.ingest().embedded == 0  # and the next run is back to incremental
+
+
+def test_a_half_cut_store_names_the_rebuild_which_repairs_it(services):
+    from core.errors import IndexDamaged
+
+    first = services.ingest()
+    path = _chroma_file(services)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    with pytest.raises(IndexDamaged, match=r"coach ingest --rebuild"):
+        services.ingest()
+    assert services.index.snapshot().version == first.version  # readers keep the last good version
+    r = services.ingest(rebuild=True)
+    assert r.embedded == r.chunks == first.chunks and r.version == first.version
+    assert services.ingest().embedded == 0
+
+
+@pytest.mark.parametrize("damage", ["index.json", "chunks.jsonl", "vectors"])
+def test_damaged_snapshot_files_are_a_clear_error_and_rebuild_clears_it(services, damage):
+    from core.errors import IndexDamaged
+
+    services.ingest()
+    folder = services.settings.paths.data_dir
+    target = next(folder.glob("vectors-*.npz")) if damage == "vectors" else folder / damage
+    target.write_bytes(target.read_bytes()[:40])
+    services.index._snapshot = None
+    with pytest.raises(IndexDamaged, match=r"coach ingest --rebuild"):
+        services.index.snapshot()
+    services.ingest(rebuild=True)
+    services.index._snapshot = None
+    assert len(services.index.snapshot().chunks) > 10
+
+
+def test_an_unreadable_note_is_skipped_with_a_warning_and_keeps_its_last_chunks(services, small_corpus, monkeypatch):
+    import errno
+
+    import ingest.index as index_module
+
+    first = services.ingest()
+    bad = "003_eba972981bf49b22.txt"
+    kept = sum(c.file == bad for c in services.index.snapshot().chunks)
+    real = index_module.read_note
+
+    def read(path):
+        if path.name == bad:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(index_module, "read_note", read)
+    (small_corpus / "new.md").write_text("# New\n\n### 1. What is a canary?\n\n**Answer:** A small first rollout to a few users.\n")
+    r = services.ingest()
+    assert any(w == f"skipped {bad}: it could not be read (Input/output error)" for w in r.warnings)
+    assert any(f"kept the {kept} chunks of {bad}" in w for w in r.warnings)
+    assert r.added == 1 and r.deleted == 0 and r.chunks == first.chunks + 1  # the other notes went on
+    assert any(q.file == bad for q in services.index.questions())
+
+
+def test_binary_and_utf16_notes_are_read_by_the_upload_reader(services, small_corpus):
+    (small_corpus / "program.md").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 40)
+    (small_corpus / "utf16.md").write_bytes("# Zebra notes\n\n### What is a zebra crossing?\n\n**Answer:** Stripes.\n".encode("utf-16"))
+    r = services.ingest()
+    assert "skipped program.md: it looks like a binary file, not a text note." in r.warnings
+    assert not any(c.file == "program.md" for c in services.index.snapshot().chunks)
+    (z,) = [c for c in services.index.snapshot().chunks if c.file == "utf16.md"]
+    assert z.headings[0] == "Zebra notes" and "Stripes." in z.text
+
+
+def test_a_large_note_is_announced_before_it_is_read(tmp_path, small_corpus, fake_embeddings):
+    settings = Settings(corpus_dir=small_corpus, data_dir=tmp_path / "data", large_note_bytes=20_000)
+    s = build_services(settings, embeddings=fake_embeddings)
+    (small_corpus / "big.md").write_text("# Big\n\n## What is big?\n\n" + "word " * 5000)
+    heard: list[str] = []
+    r = s.ingest(notify=heard.append)
+    assert heard == ["big.md is 25 KB: reading and embedding a note this large takes minutes"]
+    assert any(w.startswith("big.md is 25 KB (") and "chunks)" in w for w in r.warnings)

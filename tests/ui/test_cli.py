@@ -35,9 +35,9 @@ class Fakes:
         services = build_services(settings, embeddings=self.embeddings, chat_model=self.chat)
         real_ingest = services.ingest
 
-        def counting_ingest(progress=None):
+        def counting_ingest(**kwargs):
             self.ingests += 1
-            return real_ingest(progress=progress)
+            return real_ingest(**kwargs)
 
         services.ingest = counting_ingest
         self.services.append(services)
@@ -131,6 +131,18 @@ def test_ingest_corpus_flag_overrides_the_setting(env, tmp_path):
     other = make_corpus(tmp_path / "other", names=("004_acdbecc340a2dbb9.txt",))
     summary = json.loads(ok(invoke(["ingest", "--corpus", str(other), "--json"])).stdout)
     assert summary["files"] == 1
+
+
+def test_a_damaged_store_is_an_error_line_naming_rebuild_which_repairs_it(env, tmp_path):
+    fakes = Fakes()
+    first = json.loads(ok(invoke(["ingest", "--json"], fakes)).stdout)
+    store = tmp_path / "data" / "chroma" / "chroma.sqlite3"
+    store.write_bytes(store.read_bytes()[:50_000])  # a half-written file
+    r = invoke(["ingest"], fakes)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "error: the index in" in flat(r.stderr) and "run `coach ingest --rebuild`" in flat(r.stderr)
+    again = json.loads(ok(invoke(["ingest", "--rebuild", "--json"], fakes)).stdout)
+    assert again["embedded"] == again["chunks"] == first["chunks"]
 
 
 # --- retrieve --------------------------------------------------------------------------------
