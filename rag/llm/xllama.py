@@ -109,6 +109,20 @@ def _set_param(params: Any, dotted: str, value: Any) -> None:
     setattr(obj, leaf, _enum_value(value))
 
 
+_OTHER_MODEL = "set COACH_MODEL_PATH to another .gguf chat model, or unset it to use the built-in one"
+
+
+def gguf_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be a GGUF model, read from its first bytes (None when it may be one)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if len(head) < 8:
+        return "is empty or too short to be a model file"
+    if head[:4] != b"GGUF":
+        return "is not a GGUF model file (it does not start with the GGUF signature)"
+    return None
+
+
 def get_server(
     model_path: str | Path,
     n_ctx: int,
@@ -127,6 +141,8 @@ def get_server(
             return cached
         if not Path(path).is_file():
             raise ChatModelError(f"The model file {path} does not exist.")
+        if (problem := gguf_problem(path)) is not None:
+            raise ChatModelError(f"{path} {problem}: {_OTHER_MODEL}")
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -146,7 +162,8 @@ def get_server(
         try:
             server = xllamacpp.Server(params)
         except Exception as e:  # xllamacpp raises RuntimeError/ValueError with llama.cpp's message
-            raise ChatModelError(f"Could not load the model {path}: {e}") from e
+            raise ChatModelError(f"Could not load the model {path} ({e}); a GGUF file that will not load is "
+                                 f"usually cut short or of an architecture this llama.cpp lacks: {_OTHER_MODEL}") from e
         loaded = LoadedServer(server=server, key=key, load_seconds=time.perf_counter() - t0, api_key=api_key)
         _LOAD_COUNT += 1
         _SERVERS[key] = loaded

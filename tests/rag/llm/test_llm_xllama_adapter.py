@@ -239,6 +239,25 @@ def test_missing_model_file_is_a_clear_error(tmp_path):
         XLlamaChatModel(model_path=str(tmp_path / "none.gguf")).load()
 
 
+@pytest.mark.parametrize("data, reason", [
+    (b"", "is empty or too short"),
+    (b"PK\x03\x04" + bytes(200), "is not a GGUF model file"),
+    (b"# a note, not a model\n" * 20, "is not a GGUF model file"),
+])
+def test_a_file_that_is_not_a_model_is_named_as_such(tmp_path, data, reason):
+    path = tmp_path / "model.gguf"
+    path.write_bytes(data)
+    with pytest.raises(ChatModelError, match=f"{reason}.*COACH_MODEL_PATH"):
+        XLlamaChatModel(model_path=str(path)).load()
+
+
+def test_a_cut_short_gguf_is_a_clear_error(tmp_path):
+    path = tmp_path / "cut.gguf"
+    path.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(4000))  # the signature, then nothing usable
+    with pytest.raises(ChatModelError, match=r"Could not load the model .*cut short.*COACH_MODEL_PATH"):
+        XLlamaChatModel(model_path=str(path)).load()
+
+
 def test_astream_and_ainvoke_fall_back_to_the_sync_stream(fake):
     import asyncio
 
