@@ -28,6 +28,10 @@ class IndexDamaged(CoachError):
     again from the notes (nothing of the user's is lost: the notes are the source)."""
 
 
+class VectorStoreError(CoachError):
+    """The Chroma server (``COACH_CHROMA_URL``) cannot be reached or refused a request."""
+
+
 class NoteUnreadable(CoachError):
     """A note file is binary or not text in any encoding we read."""
 

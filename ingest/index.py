@@ -35,7 +35,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index
 from langchain_core.vectorstores import VectorStore
 
-from core.errors import CoachError, CorpusError, IndexBusy, IndexDamaged, IndexNotBuilt, NoteUnreadable
+from core.errors import CoachError, CorpusError, IndexBusy, IndexDamaged, IndexNotBuilt, NoteUnreadable, VectorStoreError
 from core.format import human_bytes
 from core.settings import ChunkingSettings, PathSettings
 from ingest.chunk import chunk_units
@@ -49,7 +49,7 @@ from ingest.vectorstore import make_vector_store
 Progress = Callable[[int, int], None]  # (embedded so far, to embed in total)
 Notify = Callable[[str], None]  # a warning worth showing now, before the build ends
 REBUILD_HINT = "run `coach ingest --rebuild` to index the notes again from scratch"
-StoreFactory = Callable[[Path, str, Embeddings], VectorStore]
+StoreFactory = Callable[[Path | str, str, Embeddings], VectorStore]  # (folder or server URL, collection, ...)
 
 
 @dataclass
@@ -161,6 +161,7 @@ class NoteIndex:
         self.corpus_dir = Path(paths.corpus_dir)
         self.folder = Path(paths.data_dir)
         self.collection = paths.collection
+        self.chroma_url = paths.chroma_url
         self.chunking = chunking
         self.embeddings = embeddings
         self._make_store = make_store
@@ -190,7 +191,7 @@ class NoteIndex:
         return self.folder / "index.json"
 
     def _open_store(self, embeddings: Embeddings) -> VectorStore:
-        return self._make_store(self._chroma_dir, self.collection, embeddings)
+        return self._make_store(self.chroma_url or self._chroma_dir, self.collection, embeddings)
 
     @property
     def store(self) -> VectorStore:
@@ -328,7 +329,10 @@ class NoteIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         if rebuild:
             self._store = None
-            shutil.rmtree(self._chroma_dir, ignore_errors=True)
+            if self.chroma_url:
+                self._open_store(self.embeddings).delete_collection()
+            else:
+                shutil.rmtree(self._chroma_dir, ignore_errors=True)
             self._records_db.unlink(missing_ok=True)
         records = SQLRecordManager(f"chroma/{self.collection}", db_url=f"sqlite:///{self._records_db}")
         try:
@@ -344,6 +348,8 @@ class NoteIndex:
             except CoachError:
                 raise
             except Exception as e:  # chromadb / SQLite errors of a half-written or truncated file
+                if self.chroma_url:
+                    raise VectorStoreError(f"the Chroma server at {self.chroma_url} failed ({type(e).__name__}: {e})") from e
                 raise IndexDamaged(f"the index in {self.folder} is damaged ({type(e).__name__}: {e}): {REBUILD_HINT}") from e
             if lost:
                 corpus.warnings.append(f"{lost} chunks the records listed were missing from the vector store: embedded again")
