@@ -1,6 +1,7 @@
 """Incremental indexing against a real Chroma store, with fake embeddings (no model)."""
 
 import json
+import shutil
 
 import pytest
 
@@ -199,3 +200,57 @@ def test_a_large_note_is_announced_before_it_is_read(tmp_path, small_corpus, fak
     r = s.ingest(notify=heard.append)
     assert heard == ["big.md is 25 KB: reading and embedding a note this large takes minutes"]
     assert any(w.startswith("big.md is 25 KB (") and "chunks)" in w for w in r.warnings)
+
+
+def _ingest_slowly(corpus: str, data: str, started) -> None:
+    """An ingest whose embedding takes a while per batch, announcing each batch (killed mid-way)."""
+    import time
+
+    from conftest import FakeEmbeddings
+
+    class Slow(FakeEmbeddings):
+        def embed_documents(self, texts):
+            started.set()
+            time.sleep(0.3)
+            return super().embed_documents(texts)
+
+    build_services(Settings(corpus_dir=corpus, data_dir=data), embeddings=Slow()).ingest()
+
+
+def test_sigkill_during_embedding_then_resume_leaves_a_consistent_index(tmp_path, fake_embeddings):
+    """SIGKILL in the middle of embedding, then ingest again: every chunk is in the store exactly
+    once, the records list exactly the store's ids, and only the chunks not yet stored are embedded."""
+    import multiprocessing
+    import os
+    import signal
+
+    from langchain_classic.indexes import SQLRecordManager
+
+    from conftest import ROOT
+
+    small_corpus = tmp_path / "corpus"  # the whole corpus: ~600 chunks, ~19 batches
+    shutil.copytree(ROOT / "corpus", small_corpus)
+    data = tmp_path / "data"
+    ctx = multiprocessing.get_context("spawn")
+    started = ctx.Event()
+    proc = ctx.Process(target=_ingest_slowly, args=(str(small_corpus), str(data), started))
+    proc.start()
+    assert started.wait(60), "the ingest never started embedding"
+    import time
+
+    time.sleep(1.0)  # a few batches stored, more to come
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(10)
+    services = build_services(Settings(corpus_dir=small_corpus, data_dir=data), embeddings=fake_embeddings)
+    stored_before = len(services.index.store.get()["ids"])
+    services.index._store = None
+    report = services.ingest()
+    assert 0 < stored_before < report.chunks  # the kill did land mid-way
+    assert report.embedded == report.chunks - stored_before  # what was stored is not embedded again
+    ids = services.index.store.get()["ids"]
+    assert len(ids) == len(set(ids)) == report.chunks
+    records = SQLRecordManager(f"chroma/{services.settings.paths.collection}", db_url=f"sqlite:///{data / 'records.sqlite'}")
+    try:
+        assert set(records.list_keys()) == set(ids) == {c.chunk_id for c in services.index.snapshot().chunks}
+    finally:
+        records.engine.dispose()

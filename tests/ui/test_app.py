@@ -393,3 +393,63 @@ def test_indexing_never_holds_up_a_question(tmp_path):
         demo.close()
     assert "Canary shifts traffic gradually" in answer
     assert re.search(r"Indexed \d+ files.*: [1-9]\d* added", report), report
+
+
+def test_six_users_at_once_each_get_the_answer_to_their_own_question(tmp_path):
+    """Six questions sent together: each user's answer is the one the same question gets alone."""
+    import re as _re
+
+    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
+    from core.settings import Settings
+    from rag.services import build_services
+    from ui.app import build_app, launch
+
+    class EchoNotes(CannedChat):
+        """Answers with the first words of the note block it was given first: a mixed-up request
+        shows as another question's words."""
+
+        def _pick(self, messages):
+            text = " ".join(str(m.content) for m in messages)
+            block = _re.search(r"^\[1\][^\n]*\n(.*?)(?:\n\n|\Z)", text, _re.M | _re.S)
+            return " ".join((block.group(1) if block else "nothing").split()[:12]) + " [1]."
+
+    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
+    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=EchoNotes())
+    services.ingest()
+    demo = build_app(settings, services, warm=False)
+    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        alone: dict[str, str] = {}  # six of the notes' own questions whose answers differ
+        for item in services.question_bank():
+            answer = _assistant(Client(demo.local_url, verbose=False).predict(item.question, api_name="/ask")[0])[-1]
+            if answer not in alone.values():
+                alone[item.question] = answer
+            if len(alone) == 6:
+                break
+        questions = list(alone)
+        users = [Client(demo.local_url, verbose=False) for _ in questions]
+        jobs = [u.submit(q, api_name="/ask") for u, q in zip(users, questions)]
+        together = {q: _assistant(job.result(timeout=120)[0])[-1] for q, job in zip(questions, jobs)}
+    finally:
+        demo.close()
+    assert len(set(alone.values())) == len(questions)  # six different answers to tell apart
+    assert together == alone
+
+
+def test_a_page_of_another_origin_cannot_drive_the_app(running_app):
+    """A browser only sends a JSON request to another origin after a preflight the app must not
+    approve; the 'simple' requests it sends without one (text/plain, forms) must not run an event."""
+    import json
+
+    import httpx
+
+    base = running_app.rstrip("/")
+    evil = "http://evil.example"
+    pre = httpx.options(f"{base}/gradio_api/queue/join", headers={
+        "Origin": evil, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert pre.headers.get("access-control-allow-origin") not in (evil, "*")
+    assert httpx.get(f"{base}/config", headers={"Origin": evil}).headers.get("access-control-allow-origin") not in (evil, "*")
+    for path, body in (("/gradio_api/queue/join", {"data": ["What is a canary?", []], "fn_index": 0, "session_hash": "x"}),
+                       ("/gradio_api/run/reindex", {"data": []})):
+        r = httpx.post(base + path, headers={"Origin": evil, "Content-Type": "text/plain"}, content=json.dumps(body))
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text[:200])
