@@ -225,6 +225,32 @@ def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: setting
     launch(demo, settings, inbrowser=False)
 
 
+@app.command("model-server")
+@friendly
+def model_server(host: str = typer.Option("127.0.0.1", help="Where to listen (0.0.0.0: every interface)."),
+                 port: int = typer.Option(8080, min=1, max=65535),
+                 parallel: int = typer.Option(2, min=1, max=16, help="Requests decoded together (slots), each with COACH_N_CTX tokens."),
+                 api_key: str = typer.Option(None, envvar="COACH_MODEL_SERVER_KEY", help="Key every request must carry (default: a new random one, printed).")):
+    """Serve the chat model to other app processes: an OpenAI-compatible endpoint with parallel slots."""
+    import secrets
+    import time
+
+    from rag.llm.factory import resolve_model_path
+    from rag.llm.xllama import serve_http
+
+    settings = load_settings()
+    key = api_key or secrets.token_urlsafe(24)
+    path = resolve_model_path(settings.chat, settings.paths.model_cache_dir)
+    url = serve_http(path, host=host, port=port, parallel=parallel, n_ctx_per_slot=settings.chat.n_ctx,
+                     n_threads=settings.chat.n_threads, api_key=key)
+    out.print(f"Serving {path.name} at {url} with {parallel} slots (Ctrl-C stops it). Point each app at it:", highlight=False)
+    out.print(f"  COACH_LLM_PROVIDER=openai COACH_OPENAI_BASE_URL={url} COACH_OPENAI_API_KEY={key} bash run.sh",
+              highlight=False, soft_wrap=True)
+    sys.stdout.flush()
+    while True:
+        time.sleep(3600)
+
+
 @app.command()
 @friendly
 def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm")):

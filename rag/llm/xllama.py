@@ -123,6 +123,20 @@ def gguf_problem(path: str | Path) -> str | None:
     return None
 
 
+def serve_http(model_path: str | Path, *, host: str, port: int, parallel: int, n_ctx_per_slot: int,
+               n_threads: int, api_key: str, verbosity: int = 1) -> str:
+    """Load the model as an OpenAI-compatible HTTP server for other processes (a team's app
+    processes, ``COACH_LLM_PROVIDER=openai``): ``parallel`` slots decoded together (continuous
+    batching), each with ``n_ctx_per_slot`` tokens, every request needing ``api_key``.  Returns
+    the base URL (``.../v1``); the server runs until this process ends."""
+    if not api_key:
+        raise ChatModelError("the model server needs an API key")
+    loaded = get_server(model_path, n_ctx_per_slot * parallel, n_threads, verbosity=verbosity, options={
+        "hostnames": [host], "port": int(port), "n_parallel": int(parallel), "api_keys": [api_key]})
+    address = str(loaded.server.listening_address).strip().rstrip("/")
+    return f"{address if address.startswith('http') else 'http://' + address}/v1"
+
+
 def get_server(
     model_path: str | Path,
     n_ctx: int,
