@@ -4,7 +4,9 @@ keyword arguments (``build_services(settings, embeddings=..., chat_model=...)``)
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
@@ -27,6 +29,8 @@ class Services:
         self.settings = settings
         self._embeddings = embeddings
         self._chat_model = chat_model
+        self._user_stores: dict[str, ProgressStore] = {}
+        self._user_stores_lock = threading.Lock()
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -70,6 +74,35 @@ class Services:
 
         return ProgressStore(self.settings.paths.progress_db)
 
+    def progress_for(self, user: str | None = None) -> ProgressStore:
+        """The progress store of ``user``, one logged-in user of the app; ``None`` (no login): the
+        single-user ``progress_store``.  The one place that decides which store serves which user
+        (today a file each: ``core.users.user_progress_db``)."""
+        if not user:
+            return self.progress_store
+        from core.users import user_key, user_progress_db
+        from rag.interview.scheduler import ProgressStore
+
+        key = user_key(user)
+        with self._user_stores_lock:
+            if key not in self._user_stores:
+                self._user_stores[key] = ProgressStore(user_progress_db(self.settings, key))
+            return self._user_stores[key]
+
+    def reports_dir_for(self, user: str | None = None) -> Path:
+        """Where ``user``'s session reports go (``None``: the single-user reports folder)."""
+        from core.users import user_reports_dir
+
+        return user_reports_dir(self.settings, user) if user else self.settings.paths.reports_dir
+
+    def _progress_stores(self) -> list[ProgressStore]:
+        """The single-user store and the store of every user who has practised (found on disk)."""
+        from core.users import user_progress_db
+
+        found = (self.settings.paths.data_dir / "users").glob("*/progress.sqlite")
+        return [self.progress_store] + [self.progress_for(name) for name in sorted({p.parent.name for p in found})
+                                        if user_progress_db(self.settings, name, strict=False)]
+
     @property
     def subject(self) -> str:
         """What the notes are about: the ``subject`` setting, else guessed from the index."""
@@ -81,27 +114,33 @@ class Services:
         return self.index.questions()
 
     def new_interview(self, *, topics: list[str] | None = None, count: int = 5, weak: bool = False,
-                      rng=None, level: str | None = None) -> Interview:
+                      rng=None, level: str | None = None, user: str | None = None) -> Interview:
         """Plan a session from the question bank (due cards first) and return an ``Interview``.
         ``level`` (one of ``rag.interview.levels.LEVELS``) starts it at that level and makes it
-        adaptive: the rest of the ordered bank is kept as the questions it can move to."""
+        adaptive: the rest of the ordered bank is kept as the questions it can move to.  ``user``:
+        whose progress it reads and records (``progress_for``)."""
         from rag.interview.scheduler import plan_session
         from rag.interview.session import Interview
 
         bank = self.question_bank()
-        ordered = plan_session(bank, self.progress_store, count if level is None else len(bank),
+        store = self.progress_for(user)
+        ordered = plan_session(bank, store, count if level is None else len(bank),
                                topics=topics or None, weak=weak, rng=rng, level=level)
         plan, reserve = ordered[: max(0, count)], ordered[max(0, count):]
-        return Interview(plan=plan, store=self.progress_store, retriever=self.retriever, llm=self.chat_model,
+        return Interview(plan=plan, store=store, retriever=self.retriever, llm=self.chat_model,
                          embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics",
-                         report_dir=self.settings.paths.reports_dir, level=level, reserve=reserve)
+                         report_dir=self.reports_dir_for(user), level=level, reserve=reserve)
 
     def ingest(self, progress: Progress | None = None, notify: Notify | None = None,
                rebuild: bool = False) -> IngestReport:
         """Index the notes (``NoteIndex.build``), then keep the interview history in step with them
-        (a reworded question keeps its card; a removed one is archived)."""
+        (every user's: a reworded question keeps its card; a removed one is archived)."""
         report = self.index.build(progress=progress, notify=notify, rebuild=rebuild)
-        kept = self.progress_store.reconcile(self.index.questions())
+        questions = self.index.questions()
+        kept: dict[str, list] = {"moved": [], "archived": []}
+        for store in self._progress_stores():
+            for key, qids in store.reconcile(questions).items():
+                kept.setdefault(key, []).extend(q for q in qids if q not in kept[key])
         if kept["moved"]:
             report.warnings.append(f"kept the practice history of {len(kept['moved'])} reworded question(s)")
         if kept["archived"]:

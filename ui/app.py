@@ -3,6 +3,8 @@
 ``build_app(settings, services)`` returns the Blocks.  Gradio 6 takes the theme and CSS at
 ``launch()``: the returned Blocks applies ``launch_kwargs(settings)`` by itself (explicit
 arguments to ``launch`` win), so ``demo.queue(...).launch(server_name=..., ...)`` looks right.
+Its ``launch`` also decides about logins (``ui.auth.login_plan``): on a host reachable from the
+network it asks for one, and refuses to start without a user.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from core.errors import CoachError
 from core.settings import Settings
 from ui import render
 from ui.ask_tab import build_ask_tab
+from ui.auth import LoginPlan, login_kwargs, login_plan
 from ui.common import FREE, guarded, model_label
 from ui.interview_tab import build_interview_tab
 from ui.notes_tab import build_notes_tab
@@ -74,13 +77,20 @@ def launch_kwargs(settings: Settings) -> dict:
 
 
 class CoachBlocks(gr.Blocks):
-    """Blocks whose ``launch`` applies the app's theme, CSS and limits unless told otherwise."""
+    """Blocks whose ``launch`` applies the app's theme, CSS and limits unless told otherwise, and
+    the login the host needs (``login``: the decision taken, after ``launch``)."""
 
     _launch_defaults: dict = {}
+    _settings: Settings | None = None
+    login: LoginPlan | None = None
 
     def launch(self, *args, **kwargs):
         for key, value in self._launch_defaults.items():
             kwargs.setdefault(key, value)
+        if self._settings is not None and "auth" not in kwargs and "auth_dependency" not in kwargs:
+            kwargs.setdefault("server_name", self._settings.ui.host)
+            self.login = login_plan(self._settings, kwargs["server_name"], kwargs.get("server_port"))
+            kwargs.update(login_kwargs(self.login))
         return super().launch(*args, **kwargs)
 
 
@@ -115,6 +125,7 @@ def build_app(settings: Settings, services, warm: bool = True) -> gr.Blocks:
 
     with CoachBlocks(title=TITLE, analytics_enabled=False) as demo:
         demo._launch_defaults = launch_kwargs(settings)
+        demo._settings = settings
         with gr.Row(elem_id="header", equal_height=True):
             gr.HTML(_header_html(services.subject), padding=False, elem_id="brand")
             status = gr.HTML(status_now(), padding=False, elem_id="status")

@@ -17,7 +17,7 @@ from rag.evidence import evidence
 from rag.lexical import content_words
 from rag.prompts import is_refusal
 from ui import render
-from ui.common import MODEL_GROUP, friendly_message
+from ui.common import MODEL_GROUP, friendly_message, username
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ def _view(turns: list[dict], searching: bool = False, box=None):
 
 
 def make_ask(services):
-    def ask(question: str, turns: list[dict] | None):
-        """Answer ``question`` from the notes; yields (chat, sources panel, turns, input box)."""
+    def ask(question: str, turns: list[dict] | None, request: gr.Request = None):
+        """Answer ``question`` from the notes; yields (chat, sources panel, turns, input box).  A
+        question they cannot answer is kept as a gap in the user's own progress."""
         from rag.chain import Answer, Sources, Token
 
         turns = list(turns or [])
@@ -92,7 +93,7 @@ def make_ask(services):
             reason = "declined" if not turn["covered"] or is_refusal(turn["a"]) else ("thin" if turn.get("thin") else "")
             if reason:  # a gap in the notes: listed in the Notes tab
                 nearest = turn["nearest"] or [h["heading"] for h in turn["hits"] or []]
-                services.progress_store.record_gap(q, nearest[:3], reason=reason)
+                services.progress_for(username(request)).record_gap(q, nearest[:3], reason=reason)
         except Exception as e:  # shown in the chat, never as a traceback
             if turn["hits"] is None:
                 turn["hits"] = []

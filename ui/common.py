@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from html import escape
 from pathlib import Path
 
 import gradio as gr
 
 from core.errors import CoachError, IndexNotBuilt
 from core.settings import ChatSettings
+from ui.render import esc
 
 log = logging.getLogger("coach.ui")
 
@@ -45,7 +45,7 @@ def guarded(fn):
             except gr.Error:
                 raise
             except Exception as e:
-                raise gr.Error(escape(friendly_message(e)), print_exception=False) from None
+                raise gr.Error(esc(friendly_message(e)), print_exception=False) from None
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -55,8 +55,14 @@ def guarded(fn):
         except gr.Error:
             raise
         except Exception as e:
-            raise gr.Error(escape(friendly_message(e)), print_exception=False) from None
+            raise gr.Error(esc(friendly_message(e)), print_exception=False) from None
     return wrapper
+
+
+def username(request: gr.Request | None) -> str | None:
+    """The logged-in user of a request (Gradio's login page), or None when the app asks for no
+    login: the key to their own progress (``Services.progress_for``)."""
+    return getattr(request, "username", None) or None
 
 
 def model_label(settings: ChatSettings) -> str:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from rag.interview.levels import LEVELS, label, level_of, parse_level
 from ui import render
-from ui.common import MODEL_GROUP, friendly_message
+from ui.common import MODEL_GROUP, friendly_message, username
 
 COMMANDS = {  # button -> (what the chat shows, what the interview receives)
     "hint": ("Hint, please.", "hint"),
@@ -47,17 +47,17 @@ def clip_point(point: str) -> str:
 
 def _ask_text(ev) -> str:
     if ev.turn.followup:
-        return f"**Follow-up** \u00b7 {render.clean_question(ev.text)}"
-    topic = ev.turn.item.topic
+        return f"**Follow-up** \u00b7 {render.md(render.clean_question(ev.text))}"
+    topic = render.md(ev.turn.item.topic)
     level = f" \u00b7 {label(ev.turn.level)} level" if ev.turn.level else ""
     return (f"**Question {ev.number} of {ev.total}**{level} \u00b7 _{topic}_ \u00b7 aim for about "
-            f"{ev.turn.target_seconds} s\n\n{ev.text}")
+            f"{ev.turn.target_seconds} s\n\n{render.md(ev.text)}")
 
 
 def _grade_text(grade, followup: bool) -> str:
     head = f"{'Follow-up score' if followup else 'Score'} **{grade.score}**/100 \u00b7 {grade.verdict}"
     if grade.verdict in ("off-topic", "too short", "no answer") and grade.message:
-        head += f"\n\n{grade.message}"
+        head += f"\n\n{render.md(grade.message)}"
     return head
 
 
@@ -90,6 +90,7 @@ def run_events(events, interview, msgs: list[dict], card: str):
                 body = _FEEDBACK_LABEL.sub("", current["fb"])
                 if "feedback:".startswith(body.strip().strip("*").lower()):  # the label still arriving
                     body = ""
+                body = render.md(body)
                 current["content"] = (current["head"] + "\n\n" + body) if current["head"] else body
             elif isinstance(ev, Info):
                 current = None
@@ -100,7 +101,7 @@ def run_events(events, interview, msgs: list[dict], card: str):
                 card = render.summary_html(ev)
             yield _out(msgs, card, interview)
     except Exception as e:  # a friendly line in the chat, never a traceback
-        msgs.append({"role": "assistant", "content": f"\u26a0\ufe0f {friendly_message(e)}"})
+        msgs.append({"role": "assistant", "content": f"\u26a0\ufe0f {render.md(friendly_message(e))}"})
         yield _out(msgs, card, interview)
 
 
@@ -110,18 +111,19 @@ def _out(msgs: list[dict], card: str, interview):
 
 
 def make_handlers(services):
-    def start(topics, weak, count, level, interview, msgs):
+    def start(topics, weak, count, level, interview, msgs, request: gr.Request = None):
         """Plan and start a new interview; the first question comes at once.  ``level``: a level
-        name to start at (the session then adapts to the answers) or "any"."""
+        name to start at (the session then adapts to the answers) or "any".  The session reads and
+        records the logged-in user's own progress."""
         if interview is not None and not interview.finished:
             for _ in interview.end():  # close the previous session in the progress store
                 pass
         try:
             n = max(1, min(20, int(count or 5)))
             interview = services.new_interview(topics=list(topics or []) or None, count=n, weak=bool(weak),
-                                               level=parse_level(level))
+                                               level=parse_level(level), user=username(request))
         except Exception as e:
-            gr.Warning(friendly_message(e))
+            gr.Warning(render.esc(friendly_message(e)))
             yield _out(list(msgs or []), render.scorecard_placeholder(), None)
             return
         msgs = []
@@ -143,7 +145,7 @@ def make_handlers(services):
             gr.Warning("Type your answer first, or use Hint / Skip.")
             yield _out(msgs, gr.skip(), interview)
             return
-        msgs.append({"role": "user", "content": shown or text})
+        msgs.append({"role": "user", "content": render.md(shown or text)})
         if parse_command(text) is None:
             card = render.scorecard_pending(interview.turn.question if interview.turn else "")
         else:
@@ -179,10 +181,10 @@ def make_handlers(services):
         try:
             turn, old, new = interview.dispute(int(index))
         except ValueError as e:
-            gr.Warning(str(e).capitalize() + ".")
+            gr.Warning(render.esc(str(e).capitalize() + "."))
             return (msgs, gr.skip(), interview, msgs, *dispute_choices(interview))
         point = turn.grade.points[int(index)].point.rstrip(" .;:")
-        msgs.append({"role": "assistant", "content": f"Regraded: you covered \u201c{point}\u201d. "
+        msgs.append({"role": "assistant", "content": f"Regraded: you covered \u201c{render.md(point)}\u201d. "
                                                      f"Score {old} \u2192 **{new}**/100; when it comes back is "
                                                      "rescheduled to match."})
         card = render.scorecard_html(turn.grade, turn.question, False, interview.index + 1, len(interview.plan),

@@ -8,8 +8,9 @@ import gradio as gr
 import pandas as pd
 
 from core.format import human_bytes
+from ingest.injection import is_injection_warning
 from ui import render
-from ui.common import INDEX_GROUP, guarded, model_label
+from ui.common import INDEX_GROUP, guarded, model_label, username
 from ui.uploads import save_uploads
 
 
@@ -25,8 +26,10 @@ def notes_summary(meta: dict | None, corpus_dir: Path) -> str:
         return f"**Not indexed yet.** Press **Re-index** to index the notes in `{corpus_dir}`."
     files = meta.get("files") or {}
     rep = meta.get("report") or {}
+    flagged = [w for w in rep.get("warnings") or [] if is_injection_warning(w)]  # ingest/injection.py
     return (f"**{len(files)} notes** \u00b7 {rep.get('chunks', 0)} chunks \u00b7 {rep.get('questions', 0)} questions "
-            f"\u00b7 last indexed {meta.get('ingested_at', '?')} \u00b7 folder `{corpus_dir}`")
+            f"\u00b7 last indexed {meta.get('ingested_at', '?')} \u00b7 folder `{corpus_dir}`"
+            + "".join(f"\n\n\u26a0\ufe0f {render.md(w)}" for w in flagged))
 
 
 def report_line(report) -> str:
@@ -34,7 +37,7 @@ def report_line(report) -> str:
             f"{report.added} added, {report.updated} updated, {report.deleted} deleted, "
             f"{report.unchanged} unchanged ({report.embedded} embedded).")
     if report.warnings:
-        line += "\n\n" + "\n".join(f"- {w}" for w in report.warnings[:10])
+        line += "\n\n" + "\n".join(f"- {render.md(w)}" for w in report.warnings[:10])
     return line
 
 
@@ -54,11 +57,11 @@ def make_handlers(services):
                 render.status_html(meta, model_label(settings.chat)))
 
     @guarded
-    def notes():
+    def notes(request: gr.Request = None):
         """The indexed files, their chunk and question counts, the last ingest time, and the
-        questions the notes could not answer (asked in the Ask tab)."""
+        questions the notes could not answer (asked in the Ask tab by this user)."""
         summary, table, _ = view()
-        return summary, table, render.gaps_html(services.progress_store.gaps())
+        return summary, table, render.gaps_html(services.progress_for(username(request)).gaps())
 
     @guarded
     def reindex(progress=gr.Progress()):
@@ -75,7 +78,7 @@ def make_handlers(services):
             return ("", *view(), None)
         items = [(Path(p).name, Path(p)) for p in paths]
         result = save_uploads(items, services.index.add_note, settings.ui.upload_max_bytes)
-        lines = [result.message()]
+        lines = [render.md(result.message())]
         if result.rejected:
             gr.Warning(f"{len(result.rejected)} file(s) rejected: see the message under the upload box.")
         if result.saved:

@@ -13,7 +13,7 @@ import pandas as pd
 from ui import render
 from rag.interview.bands import WEAK_BELOW, band
 from rag.interview.report import list_reports
-from ui.common import FREE, guarded
+from ui.common import FREE, guarded, username
 
 
 
@@ -38,7 +38,7 @@ def mastery_figure(df: pd.DataFrame):
     d = df.sort_values("Score", ascending=False).tail(14)  # the 14 weakest, weakest on top
     colors = [band(s).color for s in d["Score"]]
     fig, ax = plt.subplots(figsize=(6.4, 0.36 * max(len(d), 2) + 0.9), dpi=110)
-    labels = [render.clip(t, 34) for t in d["Topic"]]
+    labels = [render.clip(t, 34).replace("$", r"\$") for t in d["Topic"]]  # a "$" in a topic is no mathtext
     ax.barh(labels, d["Score"], color=colors, height=0.62)
     for y, s in enumerate(d["Score"]):
         ax.text(min(s + 1.5, 93), y, f"{s}", va="center", fontsize=8.5, color="#334155")
@@ -134,12 +134,14 @@ def build_progress_tab(services):
                               elem_id="session-reports", height=160)
 
     @guarded
-    def refresh():
-        store = services.progress_store
+    def refresh(request: gr.Request = None):
+        """The logged-in user's own progress (the single-user progress when the app asks for no login)."""
+        user = username(request)
+        store = services.progress_for(user)
         mastery = mastery_frame(store)
         fig = mastery_figure(mastery)
         bank = {q.qid: q for q in services.question_bank()}
-        saved = [str(p) for p in list_reports(services.settings.paths.reports_dir)[:MAX_REPORTS]]
+        saved = [str(p) for p in list_reports(services.reports_dir_for(user))[:MAX_REPORTS]]
         return (overview_html(store, mastery), gr.update(value=fig, visible=fig is not None), mastery,
                 due_html(store, bank), sessions_frame(store), saved or None)
 

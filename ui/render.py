@@ -1,6 +1,9 @@
 """HTML and markdown for the panels.  Pure functions of plain data: no Gradio, no services.
 
-Everything that comes from the notes or the user is HTML-escaped here.
+Everything that comes from the notes, the model or the user is escaped here, and only here: ``esc``
+for HTML panels, ``md`` for Markdown (chat messages, ``gr.Markdown``), so that a note whose heading
+holds ``<img src=...>`` shows that text instead of making the browser fetch it.  Gradio's own
+sanitizer drops scripts and handlers but keeps images, so it is not relied on.
 """
 
 from __future__ import annotations
@@ -18,7 +21,29 @@ _CITE = re.compile(r"(?<![\[\w])\[(\d{1,2})\](?!\()")
 
 
 def esc(text) -> str:
+    """Text for HTML: no tag or attribute can be made from it."""
     return escape(str(text or ""), quote=True)
+
+
+_MD_PUNCT = re.compile(r"([\\`\[\]])")
+
+
+def md(text) -> str:
+    """Text for Markdown: HTML-escaped (no tag, no autolink ``<http://...>``), and with backslashes,
+    backticks and square brackets backslash-escaped, so it makes no link, image (``![](...)``) or
+    code span (in which an entity would show as typed).  Emphasis, lists and line breaks remain."""
+    return _MD_PUNCT.sub(r"\\\1", escape(str(text or ""), quote=False))
+
+
+def md_around(pattern: re.Pattern, text: str, repl) -> str:
+    """``text`` for Markdown with each match of ``pattern`` replaced by ``repl(match)`` (Markdown the
+    caller made safe) and everything between the matches escaped with ``md``."""
+    out, pos = [], 0
+    text = text or ""
+    for m in pattern.finditer(text):
+        out += [md(text[pos:m.start()]), repl(m)]
+        pos = m.end()
+    return "".join(out) + md(text[pos:])
 
 
 def plain(text: str) -> str:
@@ -69,14 +94,15 @@ def citation_target(n: int, turn: int | None = None, evidence: dict[int, list[in
 
 def link_citations(text: str, turn: int | None = None, valid: set[int] | None = None,
                    evidence: dict[int, list[int]] | None = None) -> str:
-    """Markdown with each citation ``[n]`` turned into a link to its source entry (to its first
-    highlighted line when ``evidence``, as from ``rag.evidence.evidence``, has lines for it)."""
+    """An answer as Markdown (escaped with ``md``) with each citation ``[n]`` turned into a link to
+    its source entry (to its first highlighted line when ``evidence``, as from
+    ``rag.evidence.evidence``, has lines for it)."""
     def repl(m: re.Match) -> str:
         n = int(m.group(1))
         if valid is not None and n not in valid:
-            return m.group(0)
+            return md(m.group(0))
         return f"[[{n}]](#{citation_target(n, turn, evidence)})"
-    return _CITE.sub(repl, text or "")
+    return md_around(_CITE, text, repl)
 
 
 def hit_dict(hit) -> dict:
@@ -173,7 +199,7 @@ def chat_messages(turns: list[dict]) -> list[dict]:
     msgs = []
     last = len(turns) - 1
     for i, t in enumerate(turns):
-        msgs.append({"role": "user", "content": t["q"]})
+        msgs.append({"role": "user", "content": md(t["q"])})
         if t.get("a"):
             valid = {s["n"] for s in t.get("hits") or []}
             msgs.append({"role": "assistant",
@@ -325,12 +351,13 @@ def summary_markdown(summary, now: datetime | None = None) -> str:
     if not summary.answered:
         return "**Interview ended.** No questions were answered."
     lines = [f"**Interview ended** \u2014 {plural(summary.answered, 'answer')}, mean score **{summary.mean_score:.0f}/100**.", ""]
-    lines += [f"- {r['topic']}: **{r['mean']:.0f}**/100 ({r['answered']} answered)" for r in summary.rows]
+    lines += [f"- {md(r['topic'])}: **{r['mean']:.0f}**/100 ({r['answered']} answered)" for r in summary.rows]
     if summary.weakest:
-        lines += ["", "Weakest topics: " + ", ".join(summary.weakest) + "."]
+        lines += ["", "Weakest topics: " + ", ".join(md(w) for w in summary.weakest) + "."]
     soon = [d for d in summary.due if d.get("due")][:3]
     if soon:
-        lines += ["", "Coming back: " + "; ".join(f"{clip(d['question'], 60)} ({when_text(d['due'], now)})" for d in soon) + "."]
+        lines += ["", "Coming back: " + "; ".join(f"{md(clip(d['question'], 60))} ({when_text(d['due'], now)})"
+                                                  for d in soon) + "."]
     return "\n".join(lines)
 
 
@@ -338,11 +365,12 @@ _PATH_IN_PARENS = re.compile(r"\(([\w.-]+\.(?:md|markdown|txt)(?: > [^()\n]+?)+)
 
 
 def shorten_paths(text: str) -> str:
-    """Heading paths in the interviewer's messages, "(file > H1 > H2 > Question?)", as "(file \u203a H2)"."""
+    """An interviewer's message as Markdown (escaped with ``md``), heading paths in it,
+    "(file > H1 > H2 > Question?)", shortened to "(file \u203a H2)"."""
     def repl(m: re.Match) -> str:
         last = m.group(1).split(SEP)[-1].strip()
-        return f"(_{cite_text(m.group(1), last if last.endswith('?') else '')}_)"
-    return _PATH_IN_PARENS.sub(repl, text or "")
+        return f"(_{md(cite_text(m.group(1), last if last.endswith('?') else ''))}_)"
+    return md_around(_PATH_IN_PARENS, text, repl)
 
 
 # --- header -----------------------------------------------------------------------------------

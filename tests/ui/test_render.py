@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -25,8 +26,9 @@ def _turn(q, a, hits=(1, 2), cited=(1,), covered=True, nearest=()):
 def test_citations_link_to_source_entries():
     assert render.link_citations("A [1]. B [2][3].") == "A [[1]](#src-1). B [[2]](#src-2)[[3]](#src-3)."
     assert render.link_citations("A [1].", turn=2) == "A [[1]](#src-2-1)."
-    assert render.link_citations("list[0] and [9]", valid={1}) == "list[0] and [9]"
-    assert render.link_citations("already [[1]](#src-1)") == "already [[1]](#src-1)"
+    # brackets that are no citation are escaped, so they show as typed (and make no link)
+    assert render.link_citations("list[0] and [9]", valid={1}) == "list\\[0\\] and \\[9\\]"
+    assert _shown(render.link_citations("already [[1]](#src-1)")) == "already [[1]](#src-1)"
 
 
 def test_latest_turn_uses_src_n_and_earlier_turns_are_renumbered():
@@ -135,7 +137,7 @@ def test_heading_paths_in_interviewer_messages_are_shortened():
     text = ("Answer from your notes:\n- Canary (002_x.txt > Guide > Deployment > 9. What is canary?)\n"
             "- Drift (003_y.md > Prep > Monitoring)\nHint: compare (a > b)")
     assert render.shorten_paths(text) == ("Answer from your notes:\n- Canary (_002_x.txt \u203a Deployment_)\n"
-                                          "- Drift (_003_y.md \u203a Monitoring_)\nHint: compare (a > b)")
+                                          "- Drift (_003_y.md \u203a Monitoring_)\nHint: compare (a &gt; b)")
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -243,3 +245,120 @@ def test_ask_stores_the_evidence_and_the_panel_marks_the_copied_line():
     assert ('<mark class="evidence" id="src-2-e2">\u2022 The load balancer switches all traffic to green at once.</mark>'
             in sources)
     assert sources.count("<mark") == 1 and "&lt;i&gt;green&lt;/i&gt;" in sources and "<i>green" not in sources
+
+
+# --- markup from the notes, the model or the user is shown as text, never made into elements ----
+from html import unescape  # noqa: E402
+
+from markdown_it import MarkdownIt  # noqa: E402
+
+# CommonMark with raw HTML on, as Gradio's Markdown and Chatbot render it (their sanitizer keeps <img>)
+_MD = MarkdownIt("commonmark", {"html": True})
+HOSTILE = [
+    '<img src="http://127.0.0.1:9/q.png">',
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    "[x](javascript:alert(1))",
+    "![](http://127.0.0.1:9/md.png)",
+    "![a][r]\n\n[r]: http://127.0.0.1:9/ref.png",
+    "<http://127.0.0.1:9/auto.png>",
+    "`<img src=x>` and \\[not a link](x) &lt;b&gt;",
+]
+_ELEMENT = re.compile(r"<\s*(img|script|svg|iframe|object|embed|video|audio|link|style|a)\b", re.I)
+
+
+def _html(markdown: str) -> str:
+    return _MD.render(markdown)
+
+
+def _shown(markdown: str) -> str:
+    """The text a reader sees for ``markdown``."""
+    return unescape(re.sub(r"<[^>]+>", "", _html(markdown))).strip()
+
+
+def _made(markdown: str) -> list[str]:
+    """The elements ``markdown`` makes other than paragraphs, lists and emphasis."""
+    return _ELEMENT.findall(_html(markdown))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_md_shows_hostile_markup_as_text(text):
+    out = render.md(text)
+    assert _made(out) == [] and _shown(out) == _shown_plain(text)
+    assert "<" not in render.esc(text) and '"' not in render.esc(text)
+
+
+def _shown_plain(text: str) -> str:
+    """``text`` as a paragraph of plain text shows it: blank lines and indentation aside."""
+    return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def test_md_keeps_emphasis_and_lists():
+    assert _html(render.md("- **bold** and _it_")).count("<li>") == 1
+    assert "<strong>bold</strong>" in _html(render.md("**bold**"))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_chat_and_interview_markdown_from_hostile_notes_makes_no_element(text):
+    turn = {"q": text, "a": f"{text} [1] and [7]", "hits": [{"n": 1}], "evidence": {}}
+    user, answer = render.chat_messages([turn])
+    assert _made(user["content"]) == [] and _shown(user["content"]) == _shown_plain(text)
+    assert _made(answer["content"]) == ["a"]  # the one link: citation [1], to its source
+    assert 'href="#src-1"' in _html(answer["content"]) and "[7]" in _shown(answer["content"])
+    info = render.shorten_paths(f"Answer from your notes:\n{text}\n\n(n{text}.md > H > Q?)")
+    assert _made(info) == []
+    summary = Summary(answered=1, mean_score=40.0, rows=[{"topic": text, "mean": 40.0, "answered": 1}],
+                      weakest=[text], due=[{"question": text, "due": "2030-01-01T00:00:00+00:00"}], report="")
+    assert _made(render.summary_markdown(summary)) == []
+    assert _shown_plain(text).splitlines()[0] in _shown(render.summary_markdown(summary))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_html_panels_from_hostile_notes_make_no_element(text):
+    grade = Grade(score=40, verdict="partial", message=text,
+                  points=[PointResult(point=text, covered=False, similarity=0.1, lexical=0.0,
+                                      source=f"{text}.md > {text}", wrong=text)])
+    panels = [
+        render.sources_html([{"q": text, "a": "", "covered": True, "nearest": [], "cited": [1], "timing": text,
+                              "hits": [{"n": 1, "heading": f"{text}.md > {text} > {text}", "file": f"{text}.md",
+                                        "text": text, "lines": [text, text]}], "evidence": {1: [1]}}]),
+        render.sources_html([{"q": text, "covered": False, "hits": [], "nearest": [f"{text} > {text}"]}]),
+        render.scorecard_html(grade, text, number=1, total=2, seconds=3.0),
+        render.scorecard_pending(text),
+        render.scorecard_placeholder(text),
+        render.gaps_html([{"question": text, "times": 2, "nearest": [f"f > {text}"], "reason": "thin"}]),
+        render.status_html({"files": {text: {"chunks": 1}}}, text),
+    ]
+    for html in panels:
+        assert re.findall(r"<\s*(img|script|svg|iframe|a)\b", html) == [], html
+        assert render.esc(_shown_plain(text).splitlines()[0])[:20] in html
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_interview_chat_from_hostile_notes_makes_no_element(text):
+    from rag.interview.session import Ask, Feedback, Graded, Info
+    from ui.interview_tab import run_events
+
+    turn = SimpleNamespace(followup=False, item=SimpleNamespace(topic=text), level=None, target_seconds=45,
+                           question=text, seconds=2.0)
+    grade = Grade(score=0, verdict="off-topic", message=text,
+                  points=[PointResult(point=text, covered=False, similarity=0.0, lexical=0.0, source=text)])
+    events = [Ask(text=text, turn=turn, number=1, total=2), Graded(grade, turn), Feedback("Feedback: " + text),
+              Feedback(" more"), Info(text), Ask(text=text, turn=SimpleNamespace(followup=True), number=1, total=2)]
+    chat, card, _, _ = list(run_events(events, SimpleNamespace(index=0, plan=[1, 2]), [], ""))[-1]
+    assert len(chat) == 4  # the question, the grade and its feedback, the info, the follow-up
+    for message in chat:
+        assert _made(message["content"]) == [], message["content"]
+    first = _shown_plain(text).splitlines()[0]
+    assert first in _shown(chat[0]["content"]) and first in _shown(chat[1]["content"])  # the topic, the grade's message
+    assert "<img" not in card and "<script" not in card
+
+
+def test_notes_tab_messages_escape_file_names_and_warnings():
+    from ui.notes_tab import report_line
+
+    report = SimpleNamespace(files=1, chunks=1, seconds=0.1, added=1, updated=0, deleted=0, unchanged=0, embedded=1,
+                             warnings=[f"{t}.md: skipped" for t in HOSTILE])
+    line = report_line(report)
+    assert _made(line) == [] and '<img src="http://127.0.0.1:9/q.png">.md: skipped' in _shown(line)
