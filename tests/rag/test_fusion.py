@@ -42,3 +42,35 @@ def test_answer_links_pick_nearest_answered_sections_once_each():
     assert links == {"q": ["a1b", "a2"]}  # a1 shares a1b's section; "far" is below the floor
     assert answer_links(vecs, ids, set(), section) == {}
     assert answer_links(vecs, ids, {"q"}, section, per_question=2, floor=0.99) == {"q": []}
+
+
+def test_answer_links_match_a_one_question_at_a_time_reference():
+    # the blocked matrix product picks what sorting each question's cosines on their own picks
+    import numpy as np
+
+    from rag.fusion import answer_links
+
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        n = int(rng.integers(3, 300))
+        vecs = rng.standard_normal((n, 16)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        ids = [f"c{i}" for i in range(n)]
+        asking = set(rng.choice(ids, size=int(rng.integers(1, n)), replace=False))
+        section = lambda c: int(c[1:]) // 3  # noqa: E731
+        floor = float(rng.uniform(-0.3, 0.6))
+        answered = [i for i, c in enumerate(ids) if c not in asking]
+        expected = {}
+        for r, cid in enumerate(ids):
+            if cid not in asking or not answered:
+                continue
+            sims = vecs[answered] @ vecs[r]
+            picked, seen = [], {section(cid)}
+            for j in sorted(range(len(answered)), key=lambda j: -float(sims[j])):
+                if sims[j] < floor or len(picked) == 2:
+                    break
+                if section(ids[answered[j]]) not in seen:
+                    seen.add(section(ids[answered[j]]))
+                    picked.append(ids[answered[j]])
+            expected[cid] = picked
+        assert answer_links(vecs, ids, asking, section, 2, floor) == expected, trial

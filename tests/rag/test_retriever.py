@@ -92,3 +92,17 @@ def test_an_unanswered_scenario_brings_the_sections_that_answer_it(fake_services
     assert linked and hits[1].chunk_id == linked[0]  # its answer comes right after it
     assert "registry" in hits[1].chunk.heading.lower()
     assert hits[1].vector_score >= hits[0].vector_score  # it stands in for the scenario in the context cut
+
+
+def test_top_indices_is_a_stable_descending_sort_cut_at_k():
+    import numpy as np
+
+    from rag.retriever import top_indices
+
+    rng = np.random.default_rng(0)
+    for trial in range(500):
+        scores = rng.standard_normal(int(rng.integers(1, 60))).astype(np.float32)
+        if trial % 2:
+            scores = np.round(scores)  # many ties: kept in index order
+        k = int(rng.integers(0, 70))
+        assert top_indices(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist(), trial
