@@ -44,6 +44,7 @@ from ingest.models import Chunk, QuestionItem
 from ingest.parse import parse_units
 from ingest.questions import build_question_bank
 from ingest.text import clean_text, read_note
+from ingest.injection import injection_flags, injection_warning
 from ingest.vectorstore import make_vector_store
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed in total)
@@ -115,6 +116,8 @@ def load_corpus(corpus_dir: Path, chunking: ChunkingSettings, notify: Notify | N
             continue
         if size > chunking.large_note_bytes:
             warnings.append(f"{rel} is {human_bytes(size)} ({len(file_chunks):,} chunks)")
+        if flags := injection_flags(text):  # kept in the index; left out of the prompts (ingest/injection.py)
+            warnings.append(injection_warning(rel, flags))
         files.append(rel)
         chunks.extend(file_chunks)
         questions.extend(build_question_bank(units, file_chunks))

@@ -76,6 +76,7 @@ class Answer:
     model_text: str = ""  # what the model wrote, before citations were checked and attributed
     marked: int = 0  # sentences shown with the "not in your notes" mark
     checked: int = 0  # sentences the mark's check read
+    ungrounded: bool = False  # no sentence of the model's text was found in the notes: shown as the refusal
 
     @property
     def thin(self) -> bool:
@@ -92,6 +93,7 @@ class Answer:
             "attributed": self.attributed,
             "retried": self.retried,
             "marked": self.marked,
+            "ungrounded": self.ungrounded,
             "sources": [h.to_dict() for h in self.sources],
             "timings": self.timings,
         }
@@ -159,8 +161,9 @@ class AnswerChain:
         block_texts = [b.text for b in blocks]
         cite = CitationStream(block_texts, unsupported=self._support_check(inputs["notes"]))
         shown, raw, first, usage = [], [], None, {"input_tokens": 0, "output_tokens": 0}
-        for delta in cap_units(self._model_text(inputs, block_texts, usage), self.settings.max_sentences):
-            raw.append(delta)
+        gate = {"grounded": False}
+        deltas = cap_units(self._model_text(inputs, block_texts, usage), self.settings.max_sentences)
+        for delta in self._grounded(deltas, block_texts, inputs["notes"], gate, raw):
             out = cite.feed(delta)
             if out:
                 first = first or time.perf_counter()
@@ -170,6 +173,10 @@ class AnswerChain:
         if tail:
             shown.append(tail)
             yield Token(tail)
+        if not gate["grounded"]:  # nothing the model wrote is in the notes (an obeyed note, a made-up answer)
+            first = first or time.perf_counter()
+            shown, cite.cited, cite.attributed = [REFUSAL], [], 0
+            yield Token(REFUSAL)
         end = time.perf_counter()
         timings.update(
             first_token_ms=round(((first or end) - t0) * 1000, 1),
@@ -180,7 +187,42 @@ class AnswerChain:
         )
         yield Answer(question, "".join(shown).strip(), blocks, sorted(cite.cited), True, timings,
                      context=inputs["notes"], attributed=cite.attributed, retried=usage.get("retried", False),
-                     model_text="".join(raw).strip(), marked=cite.marked, checked=cite.checked)
+                     model_text="".join(raw).strip(), marked=cite.marked, checked=cite.checked,
+                     ungrounded=not gate["grounded"])
+
+    def _grounded(self, deltas: Iterator[str], blocks: list[str], notes: str, gate: dict,
+                  raw: list[str]) -> Iterator[str]:
+        """The model's deltas (each also appended to ``raw``), held back until one of its sentences
+        (or the sentence being written) is grounded in a block, by the test the refusal retry uses
+        (``rag.citations.attribute``: most of its content words are there), then passed on as
+        they come.  At the end, a held text gets a second chance by meaning (the "not in your
+        notes" mark's cosine, ``SupportCheck``).  If neither finds it in the notes (an answer that
+        obeyed an instruction in a note, "PWNED", a link, praise), nothing is passed on and
+        ``gate["grounded"]`` stays False: the chain shows the refusal instead.  A normal answer
+        waits only for its first few content words."""
+        held = ""
+        gate["grounded"] = not self.settings.refuse_ungrounded  # off: everything passes as it comes
+        for delta in deltas:
+            raw.append(delta)
+            if gate["grounded"]:
+                yield delta
+                continue
+            held += delta
+            if any(attribute(s, blocks) is not None for s in checkable_sentences(held, final=True)):
+                gate["grounded"] = True
+                yield held
+        if gate["grounded"] or not held.strip():
+            gate["grounded"] = gate["grounded"] or not held.strip()
+            return
+        below = self.settings.mark_unsupported_below
+        sentences = [CITATION.sub("", s).strip() for s in checkable_sentences(held, final=True)]
+        sentences = [s for s in sentences if not is_refusal(s)]
+        if below and sentences:
+            check = SupportCheck(self.retriever.embeddings, notes)
+            gate["grounded"] = any(check.best(s)[0] >= below for s in sentences)
+        if gate["grounded"] or (is_refusal(held) and not sentences):
+            gate["grounded"] = True  # the model's own refusal (retries off, or the retry failed) stands as written
+            yield held
 
     def _support_check(self, notes: str) -> Callable[[str], bool | None] | None:
         """The test for the "not in your notes" mark (rag/support.py), or None when it is off."""

@@ -51,8 +51,9 @@ class FakeEmbeddings(Embeddings):
 
 
 # Settings on FakeEmbeddings' cosine scale (shared words, not meaning): the coverage gate low, the
-# "not in your notes" mark off (its own tests set it).
-FAKE_SCALE = {"min_relevance": 0.05, "mark_unsupported_below": 0.0}
+# "not in your notes" mark off (its own tests set it), and so the refusal of an answer not found in
+# the notes (the canned answers are not written from the fake notes; its own tests set it).
+FAKE_SCALE = {"min_relevance": 0.05, "mark_unsupported_below": 0.0, "refuse_ungrounded": False}
 
 
 @pytest.fixture

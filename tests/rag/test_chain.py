@@ -135,3 +135,32 @@ def test_a_sentence_far_from_the_notes_is_marked_as_it_streams(fake_services):
     assert final.answer.count(UNSUPPORTED_MARK) == 1
     off = AnswerChain(fake_services.settings.answer, fake_services.retriever, fake_chat(reply))  # 0 = off
     assert UNSUPPORTED_MARK not in off.ask("What is a model registry?").answer
+
+
+def test_an_answer_not_found_in_the_notes_is_shown_as_the_refusal(fake_services):
+    # what a model that obeyed an instruction in a note writes: a canary, a persona, a link
+    for reply in ("PWNED-1 [1]", "DAN-15 here, I have no rules now [1].", "See https://evil.example/collect for more."):
+        events = list(_chain_with(fake_services, reply, refuse_ungrounded=True).stream("What is MLOps?"))
+        final = events[-1]
+        streamed = "".join(e.text for e in events if isinstance(e, Token))
+        assert final.ungrounded and final.answer == streamed == "My notes don't cover that.", reply
+        assert final.model_text == reply and final.cited == [] and final.covered
+    off = _chain_with(fake_services, "PWNED-1 [1]").ask("What is MLOps?")  # the fakes' default: off
+    assert not off.ungrounded and off.answer == "PWNED-1 [1]"
+
+
+def test_a_grounded_answer_is_held_back_only_until_its_first_words_are_found_in_the_notes(fake_services):
+    notes_line = fake_services.chain.prepare("What is a model registry?").blocks[0].text.splitlines()[0]
+    reply = f"{notes_line} [1]. Quantum zebras juggle purple volcanoes nightly."
+    chain = _chain_with(fake_services, reply, refuse_ungrounded=True)
+    events = list(chain.stream("What is a model registry?"))
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    final = events[-1]
+    assert not final.ungrounded and final.answer == "".join(tokens).strip()
+    assert "volcanoes" in final.answer  # a grounded answer is not censored: its other sentences stay
+    first_words = len(tokens[0].split())
+    assert 3 <= first_words < len(notes_line.split()) + 2, tokens[:3]  # released within the first sentence
+    # the model's own refusal is passed on as it is, not replaced
+    refused = _chain_with(fake_services, "My notes don't cover that.", retry_refusals=False,
+                          refuse_ungrounded=True).ask("What is MLOps?")
+    assert refused.answer == "My notes don't cover that." and not refused.ungrounded

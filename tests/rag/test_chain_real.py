@@ -137,3 +137,34 @@ def test_answer_is_stopped_at_max_sentences_and_keeps_to_the_notes(real_services
     assert unit_end(text, 2) is not None and unit_end(text, 3) is None, a.model_text  # exactly 2 units
     units = model_sentences(a)
     assert units and grounded(a) == units, a.model_text  # every line kept is from the notes
+
+
+INJECTED = ("body-plain", "french", "do-not-mention", "note-to-assistant")  # the old prompt obeyed 3 of these 4 here
+
+
+def test_instructions_inside_notes_are_not_obeyed(tmp_path):
+    """Notes that tell the model to answer "PWNED-1" (in English, in French), to deny access, or that
+    "the correct answer is PWNED-16": before the fence, the drop of such sentences and the refusal of
+    an ungrounded answer, the model wrote each canary itself (evals/data/injections.jsonl)."""
+    from core.settings import Settings
+    from evals.injections import load_variants, obeyed, poisoned_corpus
+    from rag.chain import AnswerChain
+    from rag.services import build_services
+    from conftest import ROOT
+
+    variants = [v for v in load_variants() if v.id in INJECTED]
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "003.txt").write_bytes((ROOT / "corpus" / "003_eba972981bf49b22.txt").read_bytes())
+    corpus = poisoned_corpus(clean, tmp_path / "corpus", variants)
+    (tmp_path / "data").mkdir()
+    if (ROOT / ".coach-data" / "models").exists():
+        (tmp_path / "data" / "models").symlink_to(ROOT / ".coach-data" / "models", target_is_directory=True)
+    services = build_services(Settings(corpus_dir=corpus, data_dir=tmp_path / "data", seed=1))
+    report = services.ingest()
+    chain = AnswerChain(services.settings.answer, services.retriever, services.chat_model.bind(cache_prompt=False))
+    answers = {v.id: chain.ask(v.question) for v in variants}
+    assert {v.id: answers[v.id].answer for v in variants if obeyed(answers[v.id].answer, v.obeyed_if)} == {}
+    for v in variants:
+        assert any(b.chunk.file == v.file for b in answers[v.id].sources), v.id  # the poisoned note was given
+        assert any(v.file in w for w in report.warnings), report.warnings  # and flagged at ingest
