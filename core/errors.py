@@ -61,3 +61,20 @@ class ChatModelError(CoachError):
         super().__init__(message)
         self.code = code
         self.kind = kind
+
+
+class UsersError(CoachError):
+    """A user name or password is not usable, or the users file cannot be read (``core.users``)."""
+
+
+class LoginRequired(CoachError):
+    """The web app would be open to the network (or a login was asked for) without any user to log in."""
+
+
+class SpeechUnavailable(CoachError):
+    """Speech-to-text cannot run here: the ``speech`` extra (faster-whisper and its weights) is not
+    installed or its weights are damaged; ``str()`` says how to install it (the app hides the mic)."""
+
+
+class AudioUnreadable(CoachError):
+    """An audio file or recording cannot be read (not a PCM WAV file, empty, unsupported samples)."""

@@ -72,6 +72,7 @@ class AnswerSettings(_Section):
     context_token_budget: int = Field(500, ge=100, description="Approximate tokens of note text put into the prompt (each costs ~14 ms before the first answer token unless it was read ahead while the question was typed; 500 chosen on the tuning part: README, Evals).")
     retry_refusals: bool = Field(True, description="When retrieval found notes but the model opens with \"My notes don't cover that\", ask again with the answer's first words written for it (\"According to my notes,\").")
     mark_unsupported_below: float = Field(0.5, ge=0.0, le=1.0, description="A sentence of an answer whose best cosine with the notes it was given is below this gets a visible \"(not in your notes)\" mark; 0 turns the mark off (chosen on the tuning part of the labelled real claims for a mark that is right at least 7 times in 10; README, Evals).")
+    refuse_ungrounded: bool = Field(True, description="Show the refusal instead of an answer none of whose sentences is found in the notes it was given (by its words, or by the \"not in your notes\" cosine): an answer that obeyed an instruction inside a note (\"PWNED\", a link, praise) is one. Its text is held back until a sentence is found there, usually its first few words.")
     max_sentences: int = Field(8, ge=1, description="An answer is stopped after this many sentences or list lines (the prompt asks for 2-4; a runaway list or loop is cut).")
     subject: str | None = Field(None, description="What the notes are about, as the interviewer and the app's header name it (\"MLOps\"). Unset: taken from the notes' top headings.")
 
@@ -98,14 +99,24 @@ class JudgeSettings(_Section):
 
 
 class UISettings(_Section):
-    host: str = Field("127.0.0.1", description="Where the app listens.")
+    host: str = Field("127.0.0.1", description="Where the app listens. Any address other than loopback (127.0.0.0/8, ::1, localhost) makes the app ask for a login, and it refuses to start without a user (`coach users add NAME`).")
     port: int = Field(7860, ge=1, le=65535, description="Port of the app.")
     upload_max_bytes: int = Field(2_000_000, ge=1_000, description="Largest note file accepted by the app's upload.")
+    users_file: Path | None = Field(None, description="Who may log in to the app: user names and salted scrypt password hashes, edited with `coach users add/list/remove`. Unset: `<data_dir>/users.json`.")
+    require_login: bool = Field(False, description="Ask for a login on a loopback host too (at least one user needed); each user then has their own progress. A host reachable from the network always asks.")
+
+
+class SpeechSettings(_Section):
+    speech_model: Literal["base", "tiny.en"] = Field("base", description="Whisper weights for speech-to-text (the `speech` extra ships both): `base` (145 MB, more accurate on technical terms) or `tiny.en` (75 MB, about twice as fast).")
+    speech_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 4)), ge=1, description="CPU threads for a whole recording and for the last seconds after the candidate stops speaking (default: CPU cores, at most 4).")
+    speech_background_threads: int = Field(1, ge=1, description="CPU threads for the segments transcribed while the candidate is still speaking, kept low so a chat answer being generated meanwhile is not stalled.")
+    speech_hotwords: bool = Field(True, description="Give the recogniser the notes' vocabulary for the current question (section titles, tool names such as MLflow, DVC, PSI) as its initial prompt.")
+    keep_audio: bool = Field(False, description="Keep the recorded answers' audio; off: audio is dropped as soon as it is transcribed.")
 
 
 SECTIONS: dict[str, type[_Section]] = {
     "paths": PathSettings, "chunking": ChunkingSettings, "retrieval": RetrievalSettings, "answer": AnswerSettings,
-    "chat": ChatSettings, "judge": JudgeSettings, "ui": UISettings,
+    "chat": ChatSettings, "judge": JudgeSettings, "ui": UISettings, "speech": SpeechSettings,
 }
 FIELD_SECTION: dict[str, str] = {f: s for s, model in SECTIONS.items() for f in model.model_fields}
 
@@ -164,6 +175,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Creates .venv and installs Interview Coach with its embedded models (about 3 GB, a few minutes
-# on a fresh machine).  `install.sh` installs the app; `install.sh test` adds the test tools
-# (pytest, Playwright, ragas, import-linter).  Re-running is instant while pyproject.toml is unchanged.
+# on a fresh machine).  `install.sh` installs the app with speech-to-text (the `speech` extra);
+# `install.sh test` adds the test tools (pytest, Playwright, ragas, import-linter).  The GPL-3.0
+# `voice` extra (piper) is never installed here.  Re-running is instant while pyproject.toml is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-extras=model
-[ "${1:-}" = test ] && extras=model,test
-stamp=.venv/.installed-${extras/,/-}
+extras=model,speech
+[ "${1:-}" = test ] && extras=model,speech,test
+stamp=.venv/.installed-${extras//,/-}
 want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 if [ ! -x .venv/bin/python ]; then

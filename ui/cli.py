@@ -94,6 +94,11 @@ def ingest(ctx: typer.Context, corpus: Path = typer.Option(None, "--corpus", hel
         f"(added {report.added}, updated {report.updated}, deleted {report.deleted}, unchanged {report.unchanged}; "
         f"embedded {report.embedded}), {report.questions} questions in the bank, {report.seconds:.2f} s"
     )
+    from ingest.injection import is_injection_warning
+
+    if flagged := sum(map(is_injection_warning, report.warnings)):
+        out.print(f"[yellow]{flagged} note(s) hold text addressed to the AI[/] (warnings above): "
+                  "it is kept in the notes and left out of the prompts.")
 
 
 def _read_batch(path: Path) -> list[dict]:
@@ -208,10 +213,13 @@ def chat(ctx: typer.Context):
 def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: settings.host (127.0.0.1)."),
        port: int = typer.Option(None, help="Default: settings.port (7860)."),
        no_ingest: bool = typer.Option(False, "--no-ingest", help="Skip the incremental ingest at start.")):
-    """Open the Gradio app (indexes the notes first; only changes are embedded)."""
+    """Open the Gradio app (indexes the notes first; only changes are embedded).  A host other than
+    loopback asks for a login (`coach users add NAME`)."""
     from ui.app import build_app, launch
+    from ui.auth import login_plan
 
     settings = load_settings(host=host, port=port)
+    plan = login_plan(settings)  # refused here, before minutes of indexing, if nobody can log in
     services = _services(ctx, settings)
     if no_ingest:
         ensure_index(services)
@@ -221,8 +229,65 @@ def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: setting
     err.print("Loading the chat model…")
     services.chat_model  # load once, before the first user waits for it
     demo = build_app(settings, services)
+    err.print(escape(plan.line()), highlight=False)
     err.print(f"Open http://{settings.ui.host}:{settings.ui.port}")
     launch(demo, settings, inbrowser=False)
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Who may log in to the app (needed when it listens beyond this machine).")
+app.add_typer(users_app, name="users")
+
+
+def _users_file():
+    from core.users import UsersFile, users_path
+
+    return UsersFile(users_path(load_settings()))
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice without echo."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CoachError("--password-stdin: no password on standard input")
+        return password
+    return typer.prompt("Password", hide_input=True, confirmation_prompt="Password again")
+
+
+@users_app.command("add")
+@friendly
+def users_add(name: str = typer.Argument(..., help="User name: letters, digits, . _ - (stored in lower case)."),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input instead of asking for it twice."),
+              replace: bool = typer.Option(False, "--replace", help="Change the password of an existing user.")):
+    """Add a user (or change a password, with --replace); only a salted scrypt hash is stored."""
+    from core.users import user_key
+
+    users = _users_file()
+    existed = user_key(name) in users.names()  # a bad name is refused before the password is asked for
+    key = users.add(name, _read_password(password_stdin), replace=replace)
+    out.print(f"{'Changed the password of' if existed else 'Added'} {escape(key)} in {escape(str(users.path))}.",
+              highlight=False)
+
+
+@users_app.command("list")
+@friendly
+def users_list():
+    """The users who may log in, with when they were added."""
+    users = _users_file()
+    entries = users.entries()
+    for name, entry in entries.items():
+        out.print(f"{name}  (added {entry.get('added_at', '?')})", markup=False, highlight=False)
+    if not entries:
+        out.print(f"No users in {escape(str(users.path))}: add one with `coach users add NAME`.", highlight=False)
+
+
+@users_app.command("remove")
+@friendly
+def users_remove(name: str):
+    """Remove a user: they can no longer log in (their progress is kept on disk)."""
+    users = _users_file()
+    key = users.remove(name)
+    out.print(f"Removed {escape(key)} from {escape(str(users.path))}.", highlight=False)
 
 
 @app.command("model-server")
@@ -253,13 +318,72 @@ def model_server(host: str = typer.Option("127.0.0.1", help="Where to listen (0.
 
 @app.command()
 @friendly
-def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm")):
-    """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s)."""
+def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), skip_llm: bool = typer.Option(False, "--skip-llm"),
+          scale: bool = typer.Option(False, "--scale", help="Instead: ingest and retrieval on synthetic notes N times yours."),
+          scale_sizes: str = typer.Option("1,10,100", "--scale-sizes", help="With --scale: the multiples, e.g. 10,100 (100x embeds 19,100 chunks: about 30 min on 2 cores)."),
+          load: bool = typer.Option(False, "--load", help="Instead: simulated users asking at once through the app."),
+          users: int = typer.Option(None, "--users", min=1, help="With --load (implies it): how many users (default 8)."),
+          per_user: int = typer.Option(2, "--questions-per-user", min=1, max=5, help="With --load: questions each user asks."),
+          slots: int = typer.Option(0, "--slots", min=0, max=16, help="With --load: also serve the embedded model as an OpenAI-compatible endpoint with this many parallel slots and load it."),
+          speech: bool = typer.Option(False, "--speech", help="Instead: speech-to-text WER (overall, on technical terms), real-time factor and end-of-speech latency on the spoken test set (needs the speech and voice extras)."),
+          speech_split: str = typer.Option("heldout", "--speech-split", help="With --speech: tune, heldout or all."),
+          speech_limit: int = typer.Option(None, "--speech-limit", min=1, help="With --speech: only the first N answers.")):
+    """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s);
+    --scale for larger note sets, --load for concurrent users."""
+    settings = load_settings()
+    make = lambda s: _services(ctx, s)  # noqa: E731
+    if speech:
+        from ui.bench_speech import bench_speech, summary_lines as speech_lines
+
+        figures = bench_speech(settings, make, split=speech_split, limit=speech_limit, log=err.print)
+        print(json.dumps(figures, indent=1) if as_json else "\n".join(speech_lines(figures)))
+        return
+    if scale:
+        from ui.bench_scale import bench_scale, parse_sizes, summary_lines
+
+        figures = bench_scale(settings, make, parse_sizes(scale_sizes), log=err.print)
+        print(json.dumps(figures, indent=1) if as_json else "\n".join(summary_lines(figures)))
+        return
+    if load or users:
+        from ui.bench_load import bench_load
+
+        figures = bench_load(settings, make, users=users or 8, per_user=per_user, slots=slots, log=err.print)
+        print(json.dumps(figures, indent=1) if as_json else "\n".join(
+            [f"{k}: {v}" for k, v in figures.items() if k != "load_conclusion"] + figures["load_conclusion"]))
+        return
     from ui.bench import run_bench
 
-    figures = run_bench(load_settings(), lambda s: _services(ctx, s), skip_llm=skip_llm, log=err.print)
+    figures = run_bench(settings, make, skip_llm=skip_llm, log=err.print)
     print(json.dumps(figures, indent=1) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
 
+
+@app.command()
+@friendly
+def transcribe(ctx: typer.Context, file: Path = typer.Argument(..., help="A PCM WAV recording (any rate, mono or stereo)."),
+               as_json: bool = typer.Option(False, "--json", help="Segments with word timings and the seconds it took.")):
+    """Speech to text on this machine (whisper, the speech extra), with the notes' vocabulary as prompt."""
+    from core.errors import IndexNotBuilt
+    from rag.speech.jargon import initial_prompt, notes_vocabulary
+    from rag.speech.stt import make_transcriber
+    from rag.speech.types import read_wav
+
+    settings = load_settings()
+    if not file.is_file():
+        raise CoachError(f"{file} is not a file")
+    audio = read_wav(file)
+    transcriber = make_transcriber(settings.speech, settings.paths.model_cache_dir)
+    prompt = ""
+    if settings.speech.speech_hotwords:
+        try:
+            services = _services(ctx, settings)
+            prompt = initial_prompt(None, notes_vocabulary(services.question_bank()), services.subject)
+        except IndexNotBuilt:
+            prompt = ""  # no notes indexed yet: no vocabulary to give
+    result = transcriber.transcribe(audio, prompt=prompt or None)
+    if as_json:
+        print(json.dumps({**result.to_dict(), "prompt": prompt}, indent=1, ensure_ascii=False))
+    else:
+        print(result.text)
 
 def _check_split(split: str, check: bool) -> None:
     from evals.golden import SPLITS

@@ -20,7 +20,7 @@ def test_defaults_live_inside_the_project(monkeypatch, tmp_path):
 def test_every_field_has_one_section_and_a_unique_flat_name():
     names = [f for model in SECTIONS.values() for f in model.model_fields]
     assert len(names) == len(set(names)) == len(FIELD_SECTION)
-    assert set(SECTIONS) == {"paths", "chunking", "retrieval", "answer", "chat", "judge", "ui"}
+    assert set(SECTIONS) == {"paths", "chunking", "retrieval", "answer", "chat", "judge", "ui", "speech"}
 
 
 def test_env_vars_beat_the_toml_file_which_beats_defaults(monkeypatch, tmp_path):

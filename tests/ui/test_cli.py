@@ -572,3 +572,62 @@ def test_disputes_listed_and_exported_as_grading_examples(env, tmp_path):
     assert "30 ->  55" in r.stdout and item.question in flat(r.stdout)
     (row,) = [json.loads(line) for line in target.read_text().splitlines()]
     assert row["answer"] == "my spoken answer" and row["covers"] == ["the point I covered"] and row["score"] == 55
+
+
+# --- users, and the login a network host needs ----------------------------------------------------
+def test_users_add_list_remove(env, tmp_path):
+    from core.users import UsersFile
+
+    path = tmp_path / "data" / "users.json"
+    r = ok(invoke(["users", "add", "Alice", "--password-stdin"], input="alice-password\n"))
+    assert f"Added alice in {path}." in flat(r.stdout)
+    # typed twice, hidden: the prompts show, the password does not
+    r = ok(invoke(["users", "add", "bob"], input="bob-password\nbob-password\n"))
+    assert "Password" in r.output and "Password again" in r.output and "bob-password" not in r.output
+    assert UsersFile(path).verify("bob", "bob-password") and UsersFile(path).verify("alice", "alice-password")
+    assert "alice-password" not in path.read_text() and "bob-password" not in path.read_text()
+    r = ok(invoke(["users", "list"]))
+    assert [line.split()[0] for line in r.stdout.splitlines()] == ["alice", "bob"] and "hash" not in r.stdout
+    line = _one_line_error(invoke(["users", "add", "alice", "--password-stdin"], input="another-pw\n"))
+    assert "the user 'alice' exists already" in line
+    r = ok(invoke(["users", "add", "alice", "--replace", "--password-stdin"], input="another-pw\n"))
+    assert "Changed the password of alice" in r.stdout and UsersFile(path).verify("alice", "another-pw")
+    ok(invoke(["users", "remove", "ALICE"]))
+    assert UsersFile(path).names() == ["bob"]
+    assert "there is no user 'alice'" in _one_line_error(invoke(["users", "remove", "alice"]))
+    ok(invoke(["users", "remove", "bob"]))
+    assert "No users in" in ok(invoke(["users", "list"])).stdout
+
+
+def test_users_add_refuses_bad_names_short_and_mismatched_passwords(env, tmp_path):
+    assert "not a usable user name" in _one_line_error(invoke(["users", "add", "../x", "--password-stdin"], input="x" * 12))
+    assert "at least 8 characters" in _one_line_error(invoke(["users", "add", "al", "--password-stdin"], input="short\n"))
+    assert "no password on standard input" in _one_line_error(invoke(["users", "add", "al", "--password-stdin"], input=""))
+    r = invoke(["users", "add", "al"], input="first-password\nsecond-password\n")  # then no more input
+    assert r.exit_code != 0 and "do not match" in r.output
+    assert not (tmp_path / "data" / "users.json").exists()
+
+
+def test_users_file_setting_is_used(env, tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_USERS_FILE", str(tmp_path / "elsewhere.json"))
+    ok(invoke(["users", "add", "alice", "--password-stdin"], input="alice-password\n"))
+    assert (tmp_path / "elsewhere.json").is_file() and not (tmp_path / "data" / "users.json").exists()
+
+
+def test_ui_on_a_network_host_without_users_is_refused_before_indexing(env, launched):
+    fakes = Fakes()
+    line = _one_line_error(invoke(["ui", "--host", "0.0.0.0"], fakes))
+    assert "the host 0.0.0.0 makes the app reachable from the network" in line
+    assert "add one with `coach users add NAME`" in line
+    assert launched == [] and fakes.services == []  # nothing indexed, no model loaded
+
+
+def test_ui_on_a_network_host_with_a_user_says_it_needs_a_login(env, launched, tmp_path):
+    ok(invoke(["users", "add", "alice", "--password-stdin"], input="alice-password\n"))
+    r = ok(invoke(["ui", "--host", "0.0.0.0", "--port", "7999"], Fakes()))
+    assert (f"The app is reachable from the network at 0.0.0.0:7999 and requires a login (Gradio's login page; "
+            f"1 user in {tmp_path / 'data' / 'users.json'})") in flat(r.stderr)
+    [(demo, settings, kw)] = launched
+    assert settings.ui.host == "0.0.0.0"
+    r = ok(invoke(["ui"], Fakes()))  # loopback: no login, said so
+    assert "reachable from this machine only, at 127.0.0.1:7860, without a login" in flat(r.stderr)

@@ -1,0 +1,1 @@
+"""Speech on the machine: speech-to-text (faster-whisper) and the notes' vocabulary for it."""

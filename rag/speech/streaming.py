@@ -1,0 +1,189 @@
+"""Transcribe while the candidate speaks, so that after they stop only the last seconds remain.
+
+``StreamingTranscriber.feed(chunk)`` appends microphone audio (a Gradio streaming microphone gives
+``(rate, int16 array)`` chunks every half second or so).  A background thread cuts the audio not yet
+transcribed at a pause (``find_cut``: at least ``min_segment`` seconds, cut in the middle of the last
+quiet stretch of ``pause`` seconds; with no pause, at the quietest point once ``max_segment`` is reached)
+and transcribes that segment with the transcriber's *background* threads (one by default, so a chat
+answer being generated meanwhile keeps its cores), its prompt being the notes' vocabulary and the last
+words already transcribed.  ``finish()`` (end of speech) transcribes the tail at once with all the
+speech threads, in parallel with a segment still in flight, and returns the whole ``Transcript`` with
+its timings: ``tail_seconds`` is end-of-speech-to-transcript latency.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from rag.speech.stt import Transcriber
+from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word, join_segments, to_mono16k
+
+FRAME = 0.03  # seconds per loudness frame
+SILENCE_FLOOR = 0.003  # RMS below this is silence whatever the level of the speech (about -50 dBFS)
+SILENCE_RATIO = 0.12  # ... and so is a frame quieter than this share of the loud frames' level
+PROMPT_CONTEXT_WORDS = 30  # words of the transcript so far that go into the next segment's prompt
+
+
+def quiet_frames(audio: np.ndarray) -> np.ndarray:
+    """One bool per ``FRAME`` of ``audio``: is it quiet (a pause, not speech)?"""
+    n = int(FRAME * SAMPLE_RATE)
+    frames = len(audio) // n
+    if frames == 0:
+        return np.zeros(0, dtype=bool)
+    rms = np.sqrt(np.mean(np.square(audio[: frames * n].reshape(frames, n), dtype=np.float64), axis=1))
+    loud = float(np.percentile(rms, 90))
+    return rms < max(SILENCE_FLOOR, SILENCE_RATIO * loud)
+
+
+def find_cut(audio: np.ndarray, *, min_segment: float, max_segment: float, pause: float) -> int | None:
+    """Where to cut ``audio`` (samples not yet transcribed) so that its head can be transcribed now:
+    the middle of the last quiet stretch of at least ``pause`` seconds that starts after ``min_segment``
+    seconds; without one, once ``audio`` is longer than ``max_segment``, its quietest frame in the
+    second half of the ``max_segment`` window; otherwise None (wait for more audio)."""
+    n = int(FRAME * SAMPLE_RATE)
+    if len(audio) < min_segment * SAMPLE_RATE:
+        return None
+    quiet = quiet_frames(audio)
+    need, first = max(1, round(pause / FRAME)), int(min_segment / FRAME)
+    best, run = None, 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run >= need and i - run // 2 >= first:
+            best = i - run // 2  # the middle of the stretch so far: some silence on each side
+    if best is not None:
+        return best * n
+    if len(audio) >= max_segment * SAMPLE_RATE:
+        lo, hi = int(max_segment / FRAME / 2), int(max_segment / FRAME)
+        m = len(audio[: hi * n]) // n
+        rms = np.sqrt(np.mean(np.square(audio[: m * n].reshape(m, n), dtype=np.float64), axis=1))
+        return (lo + int(np.argmin(rms[lo:hi]))) * n
+    return None
+
+
+def _shift(seg: Segment, offset: float) -> Segment:
+    return Segment(seg.text, seg.start + offset, seg.end + offset,
+                   tuple(Word(w.text, w.start + offset, w.end + offset) for w in seg.words))
+
+
+class StreamingTranscriber:
+    """One answer being spoken.  Thread-safe ``feed``; ``finish`` once.  ``prompt``: the notes'
+    vocabulary for the question (``rag.speech.jargon.initial_prompt``)."""
+
+    def __init__(self, transcriber: Transcriber, *, prompt: str = "", min_segment: float = 4.0,
+                 max_segment: float = 20.0, pause: float = 0.3, sample_rate: int = SAMPLE_RATE) -> None:
+        self.transcriber, self.prompt, self.sample_rate = transcriber, prompt, sample_rate
+        self.min_segment, self.max_segment, self.pause = min_segment, max_segment, pause
+        self._chunks: list[np.ndarray] = []
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._done = 0  # samples transcribed (or being transcribed: see _flight)
+        self._flight: tuple[int, int] | None = None  # (start, end) of the segment in the worker now
+        self._segments: list[tuple[int, tuple[Segment, ...]]] = []  # (start sample, segments)
+        self._busy_seconds = 0.0
+        self._calls = 0
+        self._errors: list[BaseException] = []
+        self._cond = threading.Condition()
+        self._finished = False
+        self._idle = True  # the worker waits for audio: nothing it could cut yet
+        self._worker = threading.Thread(target=self._run, name="speech-stream", daemon=True)
+        self._worker.start()
+
+    # --- input -------------------------------------------------------------------------------
+    def feed(self, chunk, sample_rate: int | None = None) -> None:
+        """Append audio: a float/int array at ``sample_rate`` (default: the one given at creation),
+        or a ``(rate, array)`` pair as Gradio's microphone gives."""
+        if isinstance(chunk, tuple):
+            sample_rate, chunk = chunk
+        audio = to_mono16k(sample_rate or self.sample_rate, np.asarray(chunk))
+        with self._cond:
+            if self._finished:
+                raise RuntimeError("feed() after finish()")
+            self._chunks.append(audio)
+            self._idle = False
+            self._cond.notify_all()
+
+    @property
+    def audio_seconds(self) -> float:
+        with self._cond:
+            return (len(self._audio) + sum(len(c) for c in self._chunks)) / SAMPLE_RATE
+
+    # --- the background worker ---------------------------------------------------------------
+    def _gather(self) -> None:  # with the lock held
+        if self._chunks:
+            self._audio = np.concatenate([self._audio, *self._chunks])
+            self._chunks.clear()
+
+    def _context(self, upto: int) -> str:
+        words = join_segments(s for start, segs in sorted(self._segments, key=lambda x: x[0]) if start < upto
+                              for s in segs).split()
+        recent = " ".join(words[-PROMPT_CONTEXT_WORDS:])
+        return " ".join(p for p in (self.prompt, recent) if p)
+
+    def _transcribe(self, start: int, end: int, background: bool, context_upto: int) -> None:
+        with self._cond:
+            audio, prompt = self._audio[start:end], self._context(context_upto)
+        result = self.transcriber.transcribe(audio, prompt=prompt or None, background=background)
+        offset = start / SAMPLE_RATE
+        with self._cond:
+            self._segments.append((start, tuple(_shift(s, offset) for s in result.segments)))
+            self._busy_seconds += result.seconds
+            self._calls += 1
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    self._gather()
+                    cut = None if self._finished else find_cut(
+                        self._audio[self._done:], min_segment=self.min_segment,
+                        max_segment=self.max_segment, pause=self.pause)
+                    if self._finished or cut:
+                        break
+                    self._idle = True
+                    self._cond.notify_all()
+                    self._cond.wait()
+                if self._finished:
+                    return
+                start, end = self._done, self._done + cut
+                self._flight, self._done = (start, end), end
+            try:
+                self._transcribe(start, end, background=True, context_upto=start)
+            except BaseException as e:  # reported by finish(), in the caller's thread
+                with self._cond:
+                    self._errors.append(e)
+            finally:
+                with self._cond:
+                    self._flight = None
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every segment that can be cut from the audio fed so far is transcribed (for
+        tests and for the bench's fast replay of a recording); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._finished or (self._idle and not self._chunks and self._flight is None),
+                                       timeout)
+
+    # --- end of speech ----------------------------------------------------------------------
+    def finish(self) -> Transcript:
+        """End of speech: transcribe what remains (with all the speech threads, while a segment still
+        in flight finishes), and return the whole transcript; ``tail_seconds`` is the time this took."""
+        t0 = time.perf_counter()
+        with self._cond:
+            self._finished = True
+            self._gather()
+            tail_start, total = self._done, len(self._audio)
+            in_flight = self._flight is not None
+            self._cond.notify_all()
+        if total > tail_start:
+            self._transcribe(tail_start, total, background=False, context_upto=tail_start)
+        self._worker.join()
+        if self._errors:
+            raise self._errors[0]
+        tail_seconds = time.perf_counter() - t0
+        segments = tuple(s for _start, segs in sorted(self._segments, key=lambda x: x[0]) for s in segs)
+        timings = {"calls": self._calls, "tail_audio_seconds": round((total - tail_start) / SAMPLE_RATE, 3),
+                   "segment_in_flight_at_end": in_flight, "busy_seconds": round(self._busy_seconds, 3)}
+        return Transcript(join_segments(segments), segments, total / SAMPLE_RATE, self._busy_seconds,
+                          tail_seconds, timings)

@@ -1,0 +1,30 @@
+"""Scoring a transcript against what was said: normalised word error rate, errors on technical terms."""
+
+from evals.speech import normalise, spoken_form, spoken_items, term_errors, term_positions, word_errors
+
+
+def test_normalisation_makes_spelling_variants_equal():
+    assert normalise("CI/CD, Weights & Biases: six pieces, 95%!") == normalise("ci-cd weights and biases 6 pieces 95 percent")
+
+
+def test_word_error_rate_counts_substitutions_deletions_and_insertions():
+    ref = "we track runs in MLflow and version data with DVC"
+    assert word_errors(ref, ref).rate == 0
+    e = word_errors(ref, "we track run in ML flow and version the data with DVC")
+    assert (e.errors, e.words) == (4, 10)  # run for runs, ML flow for MLflow (2), "the" inserted
+
+
+def test_term_errors_count_only_misheard_term_words():
+    ref = "Then I track runs in MLflow and version data with DVC on S3."
+    assert [normalise(ref)[i] for i in sorted(term_positions(ref))] == ["mlflow", "dvc", "s3"]
+    e = term_errors(ref, "Then I track runs in ML flow and version data with DVC on S3.")
+    assert (e.errors, e.words) == (1, 3)
+    assert term_errors(ref, "then i track it").errors == 3
+
+
+def test_the_spoken_set_is_the_strong_and_partial_answers_of_each_part():
+    held, tune = spoken_items("heldout"), spoken_items("tune")
+    assert len(held) == len(tune) == 40
+    assert {i["style"] for i in held} == {"strong", "partial"}
+    assert not {i["id"] for i in held} & {i["id"] for i in tune}
+    assert spoken_form("CI/CD & A/B tests") == "CI CD  and  A B tests"
