@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -203,31 +204,44 @@ def make_corpus(folder: Path, names=CORPUS_FILES) -> Path:
     return folder
 
 
+def app_services(base: Path, chat_model=None, embeddings=None, corpus: Path | None = None, **settings):
+    """Services over ``corpus`` (default: a copy of the two test notes in ``base``) with fake
+    embeddings and ``chat_model`` (default: ``CannedChat``), ingested; the app tests' starting point."""
+    from core.settings import Settings
+    from rag.services import build_services
+
+    config = Settings(corpus_dir=corpus or make_corpus(base / "corpus"), data_dir=base / "data",
+                      **{**FAKE_SCALE, **settings})
+    services = build_services(config, embeddings=embeddings or FakeEmbeddings(dim=4096),
+                              chat_model=chat_model or CannedChat())
+    services.ingest()
+    return services
+
+
+@contextmanager
+def served(services, warm: bool = True):
+    """The app of ``services`` on a free local port; yields its URL and closes it afterwards."""
+    from ui.app import build_app, launch
+
+    demo = build_app(services.settings, services, warm=warm)
+    launch(demo, services.settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
 @pytest.fixture
 def ui_services(tmp_path_factory):
     """Services on a two-note corpus with fake embeddings and the canned chat model, ingested."""
-    from rag.services import build_services
-    from core.settings import Settings
-
-    base = tmp_path_factory.mktemp("ui-app")
-    settings = Settings(corpus_dir=make_corpus(base / "corpus"), data_dir=base / "data", **FAKE_SCALE,
-                        upload_max_bytes=20_000)
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
-    services.ingest()
-    return services
+    return app_services(tmp_path_factory.mktemp("ui-app"), upload_max_bytes=20_000)
 
 
 @pytest.fixture
 def running_app(ui_services):
     """The app served on a free local port; yields its URL and closes it afterwards."""
-    from ui.app import build_app, launch
-
-    demo = build_app(ui_services.settings, ui_services)
-    launch(demo, ui_services.settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
+    with served(ui_services) as url:
+        yield url
 
 
 # --- a ragas judge LLM (ragas is imported only by the tests that use it) ----------------------

@@ -316,25 +316,15 @@ class _OneAtATimeChat:
 
 
 def test_the_model_serves_one_request_at_a_time(tmp_path):
-    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
+    from conftest import CannedChat, app_services, served
 
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
     chat = CannedChat()
     probe = _OneAtATimeChat()
     object.__setattr__(chat, "_stream", probe.wrap(chat._stream))
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=chat)
-    services.ingest()
-    demo = build_app(settings, services, warm=False)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        users = [Client(demo.local_url, verbose=False) for _ in range(3)]
+    with served(app_services(tmp_path, chat), warm=False) as url:
+        users = [Client(url, verbose=False) for _ in range(3)]
         jobs = [u.submit("explain canary vs blue-green", api_name="/ask") for u in users]
         answers = [_assistant(job.result()[0])[-1] for job in jobs]
-    finally:
-        demo.close()
     assert all("Canary shifts traffic gradually" in a for a in answers)
     assert probe.most == 1  # three users, one generation at a time
 
@@ -366,31 +356,24 @@ class _GatedEmbeddings(Embeddings):
 def test_indexing_never_holds_up_a_question(tmp_path):
     """Re-indexing a long note runs in its own slot: a question asked meanwhile is answered from
     the previous index version while the build is still embedding."""
-    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
+    from conftest import FakeEmbeddings, app_services, served
 
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
     gated = _GatedEmbeddings(FakeEmbeddings(dim=4096))
-    services = build_services(settings, embeddings=gated, chat_model=CannedChat())
-    services.ingest()
-    demo = build_app(settings, services, warm=False)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    services = app_services(tmp_path, embeddings=gated)
     try:
-        gated.gate.clear()
-        gated.waiting.clear()
-        (settings.paths.corpus_dir / "long.md").write_text("# Long note\n\n## What is a feature store?\n\n" + "word " * 3000)
-        indexer, asker = Client(demo.local_url, verbose=False), Client(demo.local_url, verbose=False)
-        build = indexer.submit(api_name="/reindex")
-        assert gated.waiting.wait(30), "the re-index never started embedding"
-        answer = _assistant(asker.submit("explain canary vs blue-green", api_name="/ask").result(timeout=30)[0])[-1]
-        assert not build.done()  # the build was still embedding while the answer came
-        gated.gate.set()
-        report = build.result(timeout=60)[0]
+        with served(services, warm=False) as url:
+            gated.gate.clear()
+            gated.waiting.clear()
+            (services.settings.paths.corpus_dir / "long.md").write_text("# Long note\n\n## What is a feature store?\n\n" + "word " * 3000)
+            indexer, asker = Client(url, verbose=False), Client(url, verbose=False)
+            build = indexer.submit(api_name="/reindex")
+            assert gated.waiting.wait(30), "the re-index never started embedding"
+            answer = _assistant(asker.submit("explain canary vs blue-green", api_name="/ask").result(timeout=30)[0])[-1]
+            assert not build.done()  # the build was still embedding while the answer came
+            gated.gate.set()
+            report = build.result(timeout=60)[0]
     finally:
         gated.gate.set()
-        demo.close()
     assert "Canary shifts traffic gradually" in answer
     assert re.search(r"Indexed \d+ files.*: [1-9]\d* added", report), report
 
@@ -399,10 +382,7 @@ def test_six_users_at_once_each_get_the_answer_to_their_own_question(tmp_path):
     """Six questions sent together: each user's answer is the one the same question gets alone."""
     import re as _re
 
-    from conftest import CannedChat, FakeEmbeddings, free_port, make_corpus
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
+    from conftest import CannedChat, app_services, served
 
     class EchoNotes(CannedChat):
         """Answers with the first words of the note block it was given first: a mixed-up request
@@ -413,25 +393,19 @@ def test_six_users_at_once_each_get_the_answer_to_their_own_question(tmp_path):
             block = _re.search(r"^\[1\][^\n]*\n(.*?)(?:\n\n|\Z)", text, _re.M | _re.S)
             return " ".join((block.group(1) if block else "nothing").split()[:12]) + " [1]."
 
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=EchoNotes())
-    services.ingest()
-    demo = build_app(settings, services, warm=False)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
+    services = app_services(tmp_path, EchoNotes())
+    with served(services, warm=False) as url:
         alone: dict[str, str] = {}  # six of the notes' own questions whose answers differ
         for item in services.question_bank():
-            answer = _assistant(Client(demo.local_url, verbose=False).predict(item.question, api_name="/ask")[0])[-1]
+            answer = _assistant(Client(url, verbose=False).predict(item.question, api_name="/ask")[0])[-1]
             if answer not in alone.values():
                 alone[item.question] = answer
             if len(alone) == 6:
                 break
         questions = list(alone)
-        users = [Client(demo.local_url, verbose=False) for _ in questions]
+        users = [Client(url, verbose=False) for _ in questions]
         jobs = [u.submit(q, api_name="/ask") for u, q in zip(users, questions)]
         together = {q: _assistant(job.result(timeout=120)[0])[-1] for q, job in zip(questions, jobs)}
-    finally:
-        demo.close()
     assert len(set(alone.values())) == len(questions)  # six different answers to tell apart
     assert together == alone
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import FAKE_SCALE, CannedChat, FakeEmbeddings, free_port
+from conftest import CannedChat, app_services, served
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -60,10 +60,6 @@ _INJECTED_JS = """(port) => {
 
 @pytest.fixture
 def hostile_app(tmp_path):
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
-
     _Counter.hits = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -72,16 +68,11 @@ def hostile_app(tmp_path):
     corpus.mkdir()
     # backslashes: a browser reads src=\\host:port\x as //host:port/x (a file name has no "/")
     (corpus / f"<img src=\\\\127.0.0.1:{port}\\file.png>.md").write_text(hostile_note(port), encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", **FAKE_SCALE)
     chat = CannedChat(answer=f'A canary goes first <img src="http://127.0.0.1:{port}/llm.png"> [1].')
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=chat)
-    services.ingest()
-    demo = build_app(settings, services)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
-        yield demo.local_url, port
+        with served(app_services(tmp_path, chat, corpus=corpus)) as url:
+            yield url, port
     finally:
-        demo.close()
         server.shutdown()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FAKE_SCALE, CannedChat, FakeEmbeddings, free_port, make_corpus
+from conftest import app_services, served
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -51,19 +51,8 @@ _HEADERS_JS = r"""() => [...document.querySelectorAll('th span')].filter(s => s.
 
 @pytest.fixture
 def phone_app(tmp_path):
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
-
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=CannedChat())
-    services.ingest()
-    demo = build_app(settings, services)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
+    with served(app_services(tmp_path)) as url:
+        yield url
 
 
 def test_every_tab_fits_a_phone_screen(phone_app):

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import FAKE_SCALE, CannedChat, FakeEmbeddings, free_port, make_corpus
+from conftest import CannedChat, app_services, served
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -21,19 +21,8 @@ class SlowChat(CannedChat):
 
 @pytest.fixture
 def slow_app(tmp_path):
-    from core.settings import Settings
-    from rag.services import build_services
-    from ui.app import build_app, launch
-
-    settings = Settings(corpus_dir=make_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", **FAKE_SCALE)
-    services = build_services(settings, embeddings=FakeEmbeddings(dim=4096), chat_model=SlowChat())
-    services.ingest()
-    demo = build_app(settings, services)
-    launch(demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
+    with served(app_services(tmp_path, SlowChat())) as url:
+        yield url
 
 
 def test_a_question_sent_during_a_stream_is_answered_next(slow_app):
