@@ -7,6 +7,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ingest.markdown import Fence, fences
 from ingest.models import Chunk, Unit, UnitKind, headings_key, join_heading
@@ -144,6 +145,7 @@ def _text(lines: list[str]) -> str:
 
 
 _EXACT_ITEMS = 512  # up to this many items the best partition is searched; beyond, cut in one pass
+_WEAK_CUT = 0.3  # a cut after a bullet rather than a paragraph is worth this deviation from the mean
 
 
 def _greedy_counts(sizes: list[int], max_words: int) -> list[int]:
@@ -180,18 +182,37 @@ def _partition(sizes: list[int], max_words: int, strong: list[bool] | None = Non
     return _search(sizes, max_words, strong)
 
 
+class _Bounds(NamedTuple):
+    """What both partition searches start from."""
+
+    prefix: list[int]  # prefix[i]: words in the first i items
+    pre: list[int]  # pre[i]: fewest groups for the first i items
+    suffix: list[int]  # suffix[i]: fewest groups for items i..n-1
+
+    @property
+    def groups(self) -> int:
+        return self.pre[-1]
+
+    @property
+    def target(self) -> float:
+        """The mean group size."""
+        return self.prefix[-1] / self.groups
+
+
+def _bounds(sizes: list[int], max_words: int) -> _Bounds:
+    prefix = [0]
+    for s in sizes:
+        prefix.append(prefix[-1] + s)
+    return _Bounds(prefix, _greedy_counts(sizes, max_words), _greedy_counts(sizes[::-1], max_words)[::-1])
+
+
 def _search(sizes: list[int], max_words: int, strong: list[bool]) -> list[int]:
     """The least-cost partition into the fewest groups, by dynamic programming over feasible
     (items, groups) pairs only."""
     n = len(sizes)
-    prefix = [0]
-    for s in sizes:
-        prefix.append(prefix[-1] + s)
-    pre = _greedy_counts(sizes, max_words)
-    k = pre[n]
-    suffix = _greedy_counts(sizes[::-1], max_words)[::-1]  # suffix[i]: fewest groups for items i..n-1
-    target = prefix[n] / k
-    weak = (0.3 * target) ** 2
+    prefix, pre, suffix = bounds = _bounds(sizes, max_words)
+    k, target = bounds.groups, bounds.target
+    weak = (_WEAK_CUT * target) ** 2
     # best[i]: {groups j: (cost, start of the last group)} for the first i items, feasible j only
     best: list[dict[int, tuple[float, int]]] = [{0: (0.0, 0)}] + [{} for _ in range(n)]
     lo = 0
@@ -222,13 +243,9 @@ def _cut_near_targets(sizes: list[int], max_words: int, strong: list[bool]) -> l
     place (``m · mean``), a weak cut counting 30% of the mean farther.  Feasible: the group fits
     and the rest still fits in the groups left.  Linear time; balanced to within an item or so."""
     n = len(sizes)
-    prefix = [0]
-    for s in sizes:
-        prefix.append(prefix[-1] + s)
-    k = _greedy_counts(sizes, max_words)[n]
-    suffix = _greedy_counts(sizes[::-1], max_words)[::-1]
-    target = prefix[n] / k
-    weak = 0.3 * target
+    prefix, _, suffix = bounds = _bounds(sizes, max_words)
+    k, target = bounds.groups, bounds.target
+    weak = _WEAK_CUT * target
     cuts, start, first = [], 0, 0
     for m in range(1, k):
         reach = start + 1  # the farthest cut whose group fits (an oversized item stands alone)

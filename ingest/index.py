@@ -50,6 +50,7 @@ from ingest.vectorstore import make_vector_store
 Progress = Callable[[int, int], None]  # (embedded so far, to embed in total)
 Notify = Callable[[str], None]  # a warning worth showing now, before the build ends
 REBUILD_HINT = "run `coach ingest --rebuild` to index the notes again from scratch"
+_DAMAGED_LINES = (ValueError, KeyError, TypeError)  # what reading a cut or garbled .jsonl snapshot raises
 StoreFactory = Callable[[Path | str, str, Embeddings], VectorStore]  # (folder or server URL, collection, ...)
 
 
@@ -209,8 +210,8 @@ class NoteIndex:
             meta = json.loads(self._meta_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except ValueError as e:
-            raise IndexDamaged(f"the index description {self._meta_file} is damaged: {REBUILD_HINT}") from e
+        except ValueError:
+            meta = None
         if not isinstance(meta, dict) or not isinstance(meta.get("version"), str):
             raise IndexDamaged(f"the index description {self._meta_file} is damaged: {REBUILD_HINT}")
         return meta
@@ -257,7 +258,7 @@ class NoteIndex:
             chunks = self._read_chunks()
         except FileNotFoundError as e:
             raise IndexDamaged(f"the chunk file of the index is missing in {self.folder}: {REBUILD_HINT}") from e
-        except (ValueError, KeyError, TypeError) as e:
+        except _DAMAGED_LINES as e:
             raise IndexDamaged(f"the chunk file {self._chunks_file} is damaged: {REBUILD_HINT}") from e
         ids = [c.chunk_id for c in chunks]
         path = self._vectors_file(version)
@@ -414,11 +415,11 @@ class NoteIndex:
         """The last build's chunks (none when there is none or its file is damaged)."""
         try:
             return self._read_chunks()
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+        except (FileNotFoundError, *_DAMAGED_LINES):
             return []
 
     def _previous_questions(self) -> list[QuestionItem]:
         try:
             return self.questions()
-        except (ValueError, KeyError, TypeError):
+        except _DAMAGED_LINES:
             return []

@@ -33,6 +33,7 @@ _JUNK_CLASS = "\ue000-\uf8ff\x80-\x9f\ufffd"
 _REMOVABLE_RUN = re.compile(rf"[ \t]*[{_EMOJI_CLASS}{_JUNK_CLASS}]+(?:[ \t]*[{_EMOJI_CLASS}{_JUNK_CLASS}]+)*[ \t]*")
 
 
+_BINARY = "this looks like a binary file, not a text note."  # said of uploads and of notes on disk
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 but tab/newlines, DEL, C1
 
 
@@ -52,7 +53,7 @@ def decode_note(data: bytes) -> str:
     text = _utf16(data)
     if text is None:
         if b"\x00" in data:
-            raise NoteUnreadable("it looks like a binary file, not a text note.")
+            raise NoteUnreadable(_BINARY)
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
@@ -60,7 +61,7 @@ def decode_note(data: bytes) -> str:
         except UnicodeDecodeError:
             text = "\n".join(_decode_line(line) for line in data.split(b"\n"))
     if len(_CONTROL.findall(text)) > max(8, len(text) // 100):
-        raise NoteUnreadable("it looks like a binary file, not a text note.")
+        raise NoteUnreadable(_BINARY)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -74,7 +74,7 @@ def decode_text(data: bytes) -> str:
     try:
         text = decode_note(data)
     except NoteUnreadable as e:
-        raise UploadError(str(e).replace("it looks", "this looks").replace("it is", "this is")) from None
+        raise UploadError(str(e)) from None
     if not text.strip():
         raise UploadError("the file is empty.")
     return text

@@ -64,6 +64,12 @@ class LoadedServer:
     api_key: str = ""  # of the server's HTTP side (see get_server)
     loaded_at: float = field(default_factory=time.time)
 
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL (``http://host:port/v1``) of the server's HTTP side."""
+        address = str(self.server.listening_address).strip().rstrip("/")
+        return f"{address if address.startswith('http') else 'http://' + address}/v1"
+
 
 _SERVERS: dict[tuple, LoadedServer] = {}
 _SERVERS_LOCK = threading.Lock()  # guards _SERVERS and loading (so racing first uses load once)
@@ -133,8 +139,7 @@ def serve_http(model_path: str | Path, *, host: str, port: int, parallel: int, n
         raise ChatModelError("the model server needs an API key")
     loaded = get_server(model_path, n_ctx_per_slot * parallel, n_threads, verbosity=verbosity, options={
         "hostnames": [host], "port": int(port), "n_parallel": int(parallel), "api_keys": [api_key]})
-    address = str(loaded.server.listening_address).strip().rstrip("/")
-    return f"{address if address.startswith('http') else 'http://' + address}/v1"
+    return loaded.base_url
 
 
 def get_server(
@@ -288,10 +293,7 @@ class XLlamaChatModel(BaseChatModel):
         """``(base_url, api_key)`` of the loaded server's OpenAI-compatible HTTP side on 127.0.0.1,
         for tools that only speak HTTP (the ragas judge)."""
         loaded = self.load()
-        address = str(loaded.server.listening_address).strip().rstrip("/")
-        if not address.startswith("http"):
-            address = f"http://{address}"
-        return f"{address}/v1", loaded.api_key
+        return loaded.base_url, loaded.api_key
 
     @property
     def server(self) -> Any:

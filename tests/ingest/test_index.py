@@ -186,7 +186,7 @@ def test_binary_and_utf16_notes_are_read_by_the_upload_reader(services, small_co
     (small_corpus / "program.md").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 40)
     (small_corpus / "utf16.md").write_bytes("# Zebra notes\n\n### What is a zebra crossing?\n\n**Answer:** Stripes.\n".encode("utf-16"))
     r = services.ingest()
-    assert "skipped program.md: it looks like a binary file, not a text note." in r.warnings
+    assert "skipped program.md: this looks like a binary file, not a text note." in r.warnings
     assert not any(c.file == "program.md" for c in services.index.snapshot().chunks)
     (z,) = [c for c in services.index.snapshot().chunks if c.file == "utf16.md"]
     assert z.headings[0] == "Zebra notes" and "Stripes." in z.text
