@@ -32,6 +32,11 @@ class VectorStoreError(CoachError):
     """The Chroma server (``COACH_CHROMA_URL``) cannot be reached or refused a request."""
 
 
+class ProgressStoreError(CoachError):
+    """The progress database cannot be opened or used: an unreadable or read-only file, a bad
+    ``COACH_PROGRESS_URL``, its driver missing, or its server not answering."""
+
+
 class NoteUnreadable(CoachError):
     """A note file is binary or not text in any encoding we read."""
 

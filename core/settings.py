@@ -35,6 +35,7 @@ class PathSettings(_Section):
     data_dir: Path = Field(PROJECT_ROOT / ".coach-data", description="Index (Chroma store, record manager, chunks, question bank), model cache, progress DB.")
     collection: str = Field("notes", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$",
                             description="Chroma collection name (3-63 letters, digits, . _ -).")
+    progress_url: str | None = Field(None, pattern=r"^(postgres|postgresql(\+psycopg)?|sqlite)://", description="Where the interview progress (cards, answers, sessions, gaps) is kept instead of `<data_dir>/progress.sqlite`: an SQLAlchemy URL, postgresql://user:password@host:5432/database for a team (one database for every user, each user's rows apart; needs `pip install -e '.[team]'`) or sqlite:////path/file.sqlite.")
     chroma_url: str | None = Field(None, description="A Chroma server (http://host:8000, e.g. `chroma run`) instead of the store embedded in the data folder; the record manager and the snapshot files stay in the data folder.")
 
     @property

@@ -156,6 +156,12 @@ def user_progress_db(settings: Settings, name: str, strict: bool = True) -> Path
     return settings.paths.data_dir / "users" / key / "progress.sqlite"
 
 
+def users_with_progress(settings: Settings) -> list[str]:
+    """The users whose progress file (``user_progress_db``) exists, sorted."""
+    found = (settings.paths.data_dir / "users").glob("*/progress.sqlite")
+    return sorted(name for name in {p.parent.name for p in found} if user_progress_db(settings, name, strict=False))
+
+
 def user_reports_dir(settings: Settings, name: str) -> Path:
     """Where ``name``'s session reports go: under the reports folder, which the app serves from."""
     return settings.paths.reports_dir / "users" / user_key(name)

@@ -72,12 +72,12 @@ class Services:
     def progress_store(self) -> ProgressStore:
         from rag.interview.scheduler import ProgressStore
 
-        return ProgressStore(self.settings.paths.progress_db)
+        return ProgressStore(self.settings.paths.progress_url or self.settings.paths.progress_db)
 
     def progress_for(self, user: str | None = None) -> ProgressStore:
         """The progress store of ``user``, one logged-in user of the app; ``None`` (no login): the
         single-user ``progress_store``.  The one place that decides which store serves which user
-        (today a file each: ``core.users.user_progress_db``)."""
+        (a file each, ``core.users.user_progress_db``; with ``COACH_PROGRESS_URL`` one database, rows keyed by user)."""
         if not user:
             return self.progress_store
         from core.users import user_key, user_progress_db
@@ -86,7 +86,9 @@ class Services:
         key = user_key(user)
         with self._user_stores_lock:
             if key not in self._user_stores:
-                self._user_stores[key] = ProgressStore(user_progress_db(self.settings, key))
+                url = self.settings.paths.progress_url
+                self._user_stores[key] = (ProgressStore(url, user=key) if url
+                                          else ProgressStore(user_progress_db(self.settings, key)))
             return self._user_stores[key]
 
     def reports_dir_for(self, user: str | None = None) -> Path:
@@ -96,12 +98,15 @@ class Services:
         return user_reports_dir(self.settings, user) if user else self.settings.paths.reports_dir
 
     def _progress_stores(self) -> list[ProgressStore]:
-        """The single-user store and the store of every user who has practised (found on disk)."""
-        from core.users import user_progress_db
+        """The single-user store and the store of every user who has practised (found on disk, or
+        in the ``COACH_PROGRESS_URL`` database)."""
+        from core.users import users_with_progress
 
-        found = (self.settings.paths.data_dir / "users").glob("*/progress.sqlite")
-        return [self.progress_store] + [self.progress_for(name) for name in sorted({p.parent.name for p in found})
-                                        if user_progress_db(self.settings, name, strict=False)]
+        if self.settings.paths.progress_url:
+            names = [name for name in self.progress_store.users() if name]
+        else:
+            names = users_with_progress(self.settings)
+        return [self.progress_store] + [self.progress_for(name) for name in names]
 
     @property
     def subject(self) -> str:

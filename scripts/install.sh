@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv and installs Interview Coach with its embedded models (about 3 GB, a few minutes
 # on a fresh machine).  `install.sh` installs the app with speech-to-text (the `speech` extra);
-# `install.sh test` adds the test tools (pytest, Playwright, ragas, import-linter).  The GPL-3.0
+# `install.sh test` adds the test tools (pytest, Playwright, ragas, import-linter, psycopg for the PostgreSQL tests).  The GPL-3.0
 # `voice` extra (piper) is never installed here.  Re-running is instant while pyproject.toml is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."

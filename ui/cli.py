@@ -53,6 +53,12 @@ def _services(ctx: typer.Context, settings: Settings):
     return factory(settings)
 
 
+def announce_recovered_progress(services) -> None:
+    """Say so when the progress database was damaged and moved aside on open (``ProgressStore.recovered_from``)."""
+    if notice := services.progress_store.recovery_notice:
+        err.print(f"[yellow]{escape(notice)}[/]", highlight=False)
+
+
 def run_ingest_with_progress(services, quiet: bool = False, rebuild: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -221,6 +227,7 @@ def ui(ctx: typer.Context, host: str = typer.Option(None, help="Default: setting
     settings = load_settings(host=host, port=port)
     plan = login_plan(settings)  # refused here, before minutes of indexing, if nobody can log in
     services = _services(ctx, settings)
+    announce_recovered_progress(services)
     if no_ingest:
         ensure_index(services)
     else:
@@ -530,6 +537,7 @@ def interview(ctx: typer.Context, topic: list[str] = typer.Option(None, "--topic
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
 
     services = _services(ctx, load_settings())
+    announce_recovered_progress(services)
     ensure_index(services)
     topics = sorted({q.topic for q in services.question_bank()})
     if topic and (unknown := [t for t in topic if t not in topics]):

@@ -289,6 +289,17 @@ def test_interview_topic_is_used_and_an_unknown_topic_is_an_error(env):
     assert "unknown topic 'Underwater basket weaving'" in line and topics[0] in line
 
 
+def test_interview_says_when_a_damaged_progress_db_was_moved_aside(env, tmp_path):
+    fakes = Fakes()
+    ok(invoke(["ingest"], fakes))
+    progress = tmp_path / "data" / "progress.sqlite"
+    progress.write_bytes(b"not a database " * 100)
+    r = ok(invoke(["interview", "--count", "1"], fakes, input=""))
+    assert re.search(r"The progress database \S+progress\.sqlite was damaged .* moved aside to "
+                     r"\S+progress\.sqlite\.corrupt-\d{8}T\d{6}Z and a new, empty one was started", flat(r.output)), r.output
+    assert fakes.last.progress_store.recovered_from.read_bytes() == b"not a database " * 100
+
+
 def test_interview_level_starts_there_and_an_unknown_level_is_an_error(env):
     fakes = Fakes()
     ok(invoke(["ingest"], fakes))  # the small corpus: "MLOps Basics" and "Advanced Questions" name levels
