@@ -109,11 +109,8 @@ def test_followup_is_answered_about_the_earlier_question_and_unknown_topics_are_
 
 @pytest.mark.parametrize("question, notes_words", [
     ("my model won't fit into one GPU's memory — what are my options?", ("parallel", "quantiz", "offload", "shard")),
-    pytest.param("how do you squeeze more out of your GPUs when training deep networks?", ("precision", "batch", "parallel"),
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "since the 500-token notes budget (seed 1) the model refuses, and the retry answers from the "
-                     "neighbouring note (model parallelism / quantization for a model too large for one GPU) instead "
-                     "of the mixed-precision and batch-size lines of note [1]; a known regression of this question"))),
+    # a strict xfail from the 500-token budget until the fenced prompt (injection work): it passes again
+    ("how do you squeeze more out of your GPUs when training deep networks?", ("precision", "batch", "parallel")),
 ])
 def test_answerable_questions_the_model_used_to_refuse_are_answered_from_the_notes(chain, question, notes_words):
     # The 1.5B model opened both with "My notes don't cover that." in every run before the retry;
