@@ -28,7 +28,7 @@ import numpy as np
 from core.settings import Settings
 from evals.speech import Errors, spoken_form, spoken_items, term_errors, word_errors
 from rag.interview.keypoints import split_key_points
-from rag.speech.jargon import initial_prompt, notes_vocabulary, question_terms
+from rag.speech.jargon import initial_prompt, lower_words, notes_vocabulary, question_terms
 from rag.speech.streaming import StreamingTranscriber
 from rag.speech.stt import make_transcriber
 from rag.speech.types import SAMPLE_RATE, read_wav, write_wav
@@ -106,10 +106,11 @@ def bench_speech(settings: Settings, make_services: Callable[[Settings], object]
     vocabulary = notes_vocabulary(bank.values())
     subject = services.subject
     items = [it for it in spoken_items(split, limit) if it["qid"] in bank]
+    common = lower_words(f"{q.question}\n{q.answer}" for q in bank.values())
     prompts = {}
     for it in items:
         q = bank[it["qid"]]
-        prompts[it["id"]] = initial_prompt(q, question_terms(q, split_key_points(q.answer), vocabulary), subject)
+        prompts[it["id"]] = initial_prompt(q, question_terms(q, split_key_points(q.answer), vocabulary, common=common), subject)
     cache = settings.paths.data_dir / "speech-bench"
     t0 = time.perf_counter()
     transcriber = make_transcriber(settings.speech, settings.paths.model_cache_dir)

@@ -82,11 +82,12 @@ def notes_vocabulary(items: Iterable[QuestionItem], limit: int = 40) -> list[str
 
 
 def question_terms(item: QuestionItem, key_points: Sequence[str] = (), vocabulary: Sequence[str] = (),
-                   limit: int = 40) -> list[str]:
+                   limit: int = 40, common: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """The terms a spoken answer to ``item`` is likely to use: those of the question, of its key points,
-    of its reference answer, then the notes' ``vocabulary``; each once, at most ``limit``."""
+    of its reference answer, then the notes' ``vocabulary``; each once, at most ``limit``.  ``common``:
+    the notes' lower-case words (``lower_words``), so that "Pipeline" in a label is not taken for a name."""
     out: dict[str, str] = {}
-    common = lower_words([item.question, *key_points, item.answer])
+    common = set(common) | lower_words([item.question, *key_points, item.answer])
     for text in (item.question, "\n".join(key_points), item.answer):
         for t in technical_terms(text, common):
             out.setdefault(t.lower(), t)

@@ -5,8 +5,7 @@
 transcribed at a pause (``find_cut``: at least ``min_segment`` seconds, cut in the middle of the last
 quiet stretch of ``pause`` seconds; with no pause, at the quietest point once ``max_segment`` is reached)
 and transcribes that segment with the transcriber's *background* threads (one by default, so a chat
-answer being generated meanwhile keeps its cores), its prompt being the notes' vocabulary and the last
-words already transcribed.  ``finish()`` (end of speech) transcribes the tail at once with all the
+answer being generated meanwhile keeps its cores), its prompt being the notes' vocabulary.  ``finish()`` (end of speech) transcribes the tail at once with all the
 speech threads, in parallel with a segment still in flight, and returns the whole ``Transcript`` with
 its timings: ``tail_seconds`` is end-of-speech-to-transcript latency.
 """
@@ -24,7 +23,6 @@ from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word, join_segmen
 FRAME = 0.03  # seconds per loudness frame
 SILENCE_FLOOR = 0.003  # RMS below this is silence whatever the level of the speech (about -50 dBFS)
 SILENCE_RATIO = 0.12  # ... and so is a frame quieter than this share of the loud frames' level
-PROMPT_CONTEXT_WORDS = 30  # words of the transcript so far that go into the next segment's prompt
 
 
 def quiet_frames(audio: np.ndarray) -> np.ndarray:
@@ -72,7 +70,7 @@ class StreamingTranscriber:
     """One answer being spoken.  Thread-safe ``feed``; ``finish`` once.  ``prompt``: the notes'
     vocabulary for the question (``rag.speech.jargon.initial_prompt``)."""
 
-    def __init__(self, transcriber: Transcriber, *, prompt: str = "", min_segment: float = 4.0,
+    def __init__(self, transcriber: Transcriber, *, prompt: str = "", min_segment: float = 8.0,
                  max_segment: float = 20.0, pause: float = 0.3, sample_rate: int = SAMPLE_RATE) -> None:
         self.transcriber, self.prompt, self.sample_rate = transcriber, prompt, sample_rate
         self.min_segment, self.max_segment, self.pause = min_segment, max_segment, pause
@@ -115,16 +113,12 @@ class StreamingTranscriber:
             self._audio = np.concatenate([self._audio, *self._chunks])
             self._chunks.clear()
 
-    def _context(self, upto: int) -> str:
-        words = join_segments(s for start, segs in sorted(self._segments, key=lambda x: x[0]) if start < upto
-                              for s in segs).split()
-        recent = " ".join(words[-PROMPT_CONTEXT_WORDS:])
-        return " ".join(p for p in (self.prompt, recent) if p)
-
-    def _transcribe(self, start: int, end: int, background: bool, context_upto: int) -> None:
+    def _transcribe(self, start: int, end: int, background: bool) -> None:
         with self._cond:
-            audio, prompt = self._audio[start:end], self._context(context_upto)
-        result = self.transcriber.transcribe(audio, prompt=prompt or None, background=background)
+            audio = self._audio[start:end]
+        # The prompt is the notes' vocabulary only: with the words already transcribed in it too, whisper
+        # repeats them on a short segment (measured on the tuning part: whole sentences said twice).
+        result = self.transcriber.transcribe(audio, prompt=self.prompt or None, background=background)
         offset = start / SAMPLE_RATE
         with self._cond:
             self._segments.append((start, tuple(_shift(s, offset) for s in result.segments)))
@@ -149,7 +143,7 @@ class StreamingTranscriber:
                 start, end = self._done, self._done + cut
                 self._flight, self._done = (start, end), end
             try:
-                self._transcribe(start, end, background=True, context_upto=start)
+                self._transcribe(start, end, background=True)
             except BaseException as e:  # reported by finish(), in the caller's thread
                 with self._cond:
                     self._errors.append(e)
@@ -177,7 +171,7 @@ class StreamingTranscriber:
             in_flight = self._flight is not None
             self._cond.notify_all()
         if total > tail_start:
-            self._transcribe(tail_start, total, background=False, context_upto=tail_start)
+            self._transcribe(tail_start, total, background=False)
         self._worker.join()
         if self._errors:
             raise self._errors[0]

@@ -20,6 +20,10 @@ from core.settings import SpeechSettings
 from rag.speech.models import INSTALL_HINT, model_dir
 from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word, join_segments
 
+TOKENS_PER_SECOND = 6  # tokens a second of fast speech needs (words, punctuation, timestamps)
+MAX_NEW_TOKENS = 200  # with the prompt (at most ~220 tokens) within whisper's 448
+REPETITIVE = 2.4  # a segment whose text gzips better than this is a loop, not speech (whisper's own threshold)
+
 
 @runtime_checkable
 class Transcriber(Protocol):
@@ -67,14 +71,22 @@ class WhisperTranscriber:
         t0 = time.perf_counter()
         if audio.size < SAMPLE_RATE // 10:  # under 0.1 s: nothing to hear
             return Transcript("", (), audio.size / SAMPLE_RATE, 0.0)
+        seconds = audio.size / SAMPLE_RATE
+        # A window of whisper holds 30 s; speech is at most ~4 words (~6 tokens) a second.  The cap stops a
+        # short segment from running on into the prompt's terms ("AWS, AWS, AWS...") and bounds its CPU.
+        cap = None if seconds > 30 else min(MAX_NEW_TOKENS, int(TOKENS_PER_SECOND * seconds) + 10)
         segments, _info = self._model(background).transcribe(
             audio, language="en", beam_size=1, vad_filter=True, word_timestamps=True,
-            initial_prompt=prompt or None, condition_on_previous_text=True)
-        segs = tuple(Segment(s.text.strip(), float(s.start), float(s.end),
-                             tuple(Word(w.word.strip(), float(w.start), float(w.end)) for w in (s.words or ())))
-                     for s in segments)  # a generator: decoding happens here
-        seconds = time.perf_counter() - t0
-        return Transcript(join_segments(segs), segs, audio.size / SAMPLE_RATE, seconds)
+            initial_prompt=prompt or None, condition_on_previous_text=True, max_new_tokens=cap,
+            temperature=(0.0, 0.5), hallucination_silence_threshold=2.0)  # one fallback re-decoding: bounded CPU
+        segs: list[Segment] = []
+        for s in segments:  # a generator: decoding happens here
+            text = s.text.strip()
+            if s.compression_ratio > REPETITIVE or (segs and text == segs[-1].text):
+                continue  # "very simple, very simple, ..." or a sentence said once and written twice
+            segs.append(Segment(text, float(s.start), float(s.end),
+                                tuple(Word(w.word.strip(), float(w.start), float(w.end)) for w in (s.words or ()))))
+        return Transcript(join_segments(segs), tuple(segs), seconds, time.perf_counter() - t0)
 
 
 def make_transcriber(speech: SpeechSettings, models_dir: Path) -> Transcriber:

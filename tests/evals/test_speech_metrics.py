@@ -28,3 +28,9 @@ def test_the_spoken_set_is_the_strong_and_partial_answers_of_each_part():
     assert {i["style"] for i in held} == {"strong", "partial"}
     assert not {i["id"] for i in held} & {i["id"] for i in tune}
     assert spoken_form("CI/CD & A/B tests") == "CI CD  and  A B tests"
+
+
+def test_a_compound_written_apart_is_not_two_errors():
+    assert word_errors("store the datasets in the hyperparameter log", "store the data sets in the hyper parameter log").errors == 0
+    assert word_errors("a fast car", "a fastcar").errors == 0
+    assert term_errors("a FastAPI service", "a fast API service").errors == 1  # a term written apart is misheard

@@ -18,7 +18,7 @@ PROMPT = initial_prompt(None, ["MLflow", "DVC", "PSI", "Kubeflow"], subject="MLO
 
 @pytest.fixture(scope="module")
 def transcriber(tmp_path_factory):
-    return make_transcriber(SpeechSettings(speech_model="base", speech_threads=2), tmp_path_factory.mktemp("models"))
+    return make_transcriber(SpeechSettings(speech_threads=2), tmp_path_factory.mktemp("models"))  # the default model
 
 
 def test_whole_clip_spells_the_notes_terms_with_word_timings(transcriber):

@@ -78,8 +78,7 @@ def test_stream_transcribes_segments_in_the_background_and_only_the_tail_at_the_
     assert [c["background"] for c in fake.calls] == [True] * (len(fake.calls) - 1) + [False]
     assert len(fake.calls) >= 3 and fake.calls[-1]["seconds"] < 2.5  # the tail: the last words only
     assert result.timings["tail_audio_seconds"] == pytest.approx(fake.calls[-1]["seconds"], abs=0.01)
-    assert fake.calls[0]["prompt"] == "MLflow, DVC."
-    assert fake.calls[1]["prompt"].startswith("MLflow, DVC. w1 w2")  # the words said before go into the prompt
+    assert {c["prompt"] for c in fake.calls} == {"MLflow, DVC."}  # the vocabulary; not the words said before
     words = result.words
     assert all(a.end <= b.start for a, b in zip(words, words[1:]))  # timings shifted onto one clock
     assert words[-1].end == pytest.approx(len(audio) / SAMPLE_RATE, abs=0.15)
