@@ -21,14 +21,19 @@ if TYPE_CHECKING:
     from rag.interview.scheduler import ProgressStore
     from rag.interview.session import Interview
     from rag.retriever import HybridRetriever
+    from rag.speech.jargon import Vocabulary
+    from rag.speech.stt import Transcriber
 
 
 class Services:
     def __init__(self, settings: Settings, *, embeddings: Embeddings | None = None,
-                 chat_model: BaseChatModel | None = None) -> None:
+                 chat_model: BaseChatModel | None = None, transcriber: Transcriber | None = None) -> None:
         self.settings = settings
         self._embeddings = embeddings
         self._chat_model = chat_model
+        self._transcriber = transcriber
+        self._vocabulary: tuple[tuple, Vocabulary] | None = None
+        self._speech_lock = threading.Lock()
         self._user_stores: dict[str, ProgressStore] = {}
         self._user_stores_lock = threading.Lock()
 
@@ -61,6 +66,40 @@ class Services:
         from rag.llm import make_chat_model
 
         return make_chat_model(self.settings.chat, self.settings.paths.model_cache_dir)
+
+    def speech_problem(self) -> str | None:
+        """Why there is no speech input here (one sentence), or None; loads no model."""
+        if self._transcriber is not None:
+            return None
+        from rag.speech.stt import speech_problem
+
+        return speech_problem(self.settings.speech, self.settings.paths.model_cache_dir)
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        """Speech-to-text (``rag.speech.stt.make_transcriber``), loaded on first use; raises
+        ``SpeechUnavailable`` without the speech extra."""
+        if self._transcriber is not None:
+            return self._transcriber
+        from rag.speech.stt import make_transcriber
+
+        with self._speech_lock:  # the warm-up and a first recording load it once
+            if "transcriber" in self.__dict__:
+                return self.__dict__["transcriber"]
+            loaded = make_transcriber(self.settings.speech, self.settings.paths.model_cache_dir)
+            self.__dict__["transcriber"] = loaded
+            return loaded
+
+    def vocabulary(self) -> Vocabulary:
+        """The notes' vocabulary for speech (prompts, delivery terms), worked out again only when
+        the question bank changes."""
+        from rag.speech.jargon import Vocabulary
+
+        bank = self.question_bank()
+        key = tuple(q.qid for q in bank)
+        if self._vocabulary is None or self._vocabulary[0] != key:
+            self._vocabulary = (key, Vocabulary(bank, self.subject))
+        return self._vocabulary[1]
 
     @cached_property
     def chain(self) -> AnswerChain:
@@ -134,7 +173,8 @@ class Services:
         plan, reserve = ordered[: max(0, count)], ordered[max(0, count):]
         return Interview(plan=plan, store=store, retriever=self.retriever, llm=self.chat_model,
                          embeddings=self.embeddings, subject=self.subject, mode="weak" if weak else "topics",
-                         report_dir=self.reports_dir_for(user), level=level, reserve=reserve)
+                         report_dir=self.reports_dir_for(user), level=level, reserve=reserve,
+                         vocabulary=self.vocabulary())
 
     def ingest(self, progress: Progress | None = None, notify: Notify | None = None,
                rebuild: bool = False) -> IngestReport:

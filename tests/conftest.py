@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import socket
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -204,16 +206,99 @@ def make_corpus(folder: Path, names=CORPUS_FILES) -> Path:
     return folder
 
 
-def app_services(base: Path, chat_model=None, embeddings=None, corpus: Path | None = None, **settings):
+def speech_audio(seconds: float):
+    """Audio for ``FakeTranscriber``: each sample's value says when it was recorded (0.01 + 1e-4 x its
+    time in seconds), so the fake knows which part of an answer any piece of it is."""
+    import numpy as np
+
+    from rag.speech.types import SAMPLE_RATE
+
+    return (0.01 + 1e-4 * np.arange(int(seconds * SAMPLE_RATE), dtype=np.float64) / SAMPLE_RATE).astype(np.float32)
+
+
+class ScriptTranscriber:
+    """Speech-to-text that "hears" ``script`` said at ``words_per_second`` in ``speech_audio``: a call
+    returns the script's words that start within the piece of audio it is given (timed from the
+    piece's start), so streamed and whole transcriptions agree whatever the order of the calls.
+    ``pause_after``: {word index: seconds of silence after it}.  Records each call."""
+
+    def __init__(self, script: str = "", words_per_second: float = 2.5, pause_after: dict | None = None) -> None:
+        self.calls: list[dict] = []
+        self.hear(script, words_per_second, pause_after)
+
+    def hear(self, script: str, words_per_second: float = 2.5, pause_after: dict | None = None) -> None:
+        """What the next recordings say."""
+        self.words = script.split()
+        t, self.times = 0.0, []
+        for i, _w in enumerate(self.words):
+            self.times.append((t, t + 0.8 / words_per_second))
+            t += 1 / words_per_second + (pause_after or {}).get(i, 0.0)
+        self.seconds = t
+
+    def warm(self) -> None:
+        self.warmed = True
+
+    def transcribe(self, audio, *, prompt=None, background=False):
+        from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word
+
+        n = len(audio) / SAMPLE_RATE
+        start = round((float(audio[0]) - 0.01) / 1e-4, 2) if len(audio) else 0.0
+        self.calls.append({"start": start, "seconds": n, "prompt": prompt, "background": background})
+        words = tuple(Word(w, a - start, b - start) for w, (a, b) in zip(self.words, self.times) if start <= a < start + n)
+        segs = (Segment(" ".join(w.text for w in words), words[0].start, words[-1].end, words),) if words else ()
+        return Transcript(" ".join(w.text for w in words), segs, n, 0.01)
+
+
+class ToneTranscriber:
+    """Speech-to-text that hears one word ("w1", "w2", ...) per burst of sound between pauses, timed
+    within the audio it is given; records every call.  ``delay``: seconds each call takes."""
+
+    def __init__(self, delay: float = 0.0):
+        self.calls: list[dict] = []
+        self.delay = delay
+        self.counter = 0
+        self.lock = threading.Lock()
+        self.started = threading.Event()  # set when a first call begins
+
+    def warm(self) -> None:
+        pass
+
+    def transcribe(self, audio, *, prompt=None, background=False):
+        from rag.speech.streaming import quiet_frames
+        from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word
+
+        self.started.set()
+        time.sleep(self.delay)
+        quiet = quiet_frames(audio)
+        words, start = [], None
+        for i, q in enumerate(list(quiet) + [True]):
+            if not q and start is None:
+                start = i
+            elif q and start is not None:
+                with self.lock:
+                    self.counter += 1
+                    n = self.counter
+                words.append(Word(f"w{n}", start * 0.03, i * 0.03))
+                start = None
+        self.calls.append({"seconds": len(audio) / SAMPLE_RATE, "prompt": prompt, "background": background})
+        seg = (Segment(" ".join(w.text for w in words), words[0].start, words[-1].end, tuple(words)),) if words else ()
+        return Transcript(seg[0].text if seg else "", seg, len(audio) / SAMPLE_RATE, self.delay)
+
+
+def app_services(base: Path, chat_model=None, embeddings=None, corpus: Path | None = None, transcriber=None,
+                 real_speech: bool = False, **settings):
     """Services over ``corpus`` (default: a copy of the two test notes in ``base``) with fake
-    embeddings and ``chat_model`` (default: ``CannedChat``), ingested; the app tests' starting point."""
+    embeddings and ``chat_model`` (default: ``CannedChat``), ingested; the app tests' starting point.
+    Speech: ``transcriber`` (default: a ``ScriptTranscriber`` that hears nothing), or the real
+    whisper model with ``real_speech``."""
     from core.settings import Settings
     from rag.services import build_services
 
     config = Settings(corpus_dir=corpus or make_corpus(base / "corpus"), data_dir=base / "data",
                       **{**FAKE_SCALE, **settings})
     services = build_services(config, embeddings=embeddings or FakeEmbeddings(dim=4096),
-                              chat_model=chat_model or CannedChat())
+                              chat_model=chat_model or CannedChat(),
+                              transcriber=None if real_speech else transcriber or ScriptTranscriber(""))
     services.ingest()
     return services
 

@@ -107,13 +107,19 @@ def _header_html(subject: str) -> str:
 
 
 def warm_up(services) -> threading.Thread:
-    """Load the retriever's snapshot (BM25, title vectors) in the background, so that the first
-    question does not wait seconds for its sources."""
+    """Load the retriever's snapshot (BM25, title vectors) and the speech model in the background,
+    so that the first question does not wait seconds for its sources, nor the first recording for
+    its recogniser."""
     def run() -> None:
         try:
             services.retriever.search("warm up", [])
         except CoachError:  # no index yet: the first real request will say so
             pass
+        if services.speech_problem() is None:
+            try:
+                services.transcriber.warm()
+            except CoachError:  # the first recording will say so
+                pass
     thread = threading.Thread(target=run, name="coach-warm-up", daemon=True)
     thread.start()
     return thread

@@ -18,6 +18,7 @@ from rag.lexical import content_words
 from rag.prompts import is_refusal
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message, username
+from ui.voice import add_microphone
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +134,16 @@ def build_ask_tab(services) -> None:
                                  scale=8, container=False, max_lines=4, autofocus=True, elem_id="ask-input")
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-send")
                 clear = gr.Button("Clear", variant="secondary", scale=1, min_width=70, elem_id="ask-clear")
+            heard = gr.State(None)  # a spoken question's transcript (asking needs only its text)
+            read_ahead = make_read_ahead(services)
+            add_microphone(services, box, heard, lambda _turns: services.vocabulary().prompt(None), extra=[turns],
+                           on_transcript=read_ahead, elem_id="ask-mic")
         with gr.Column(scale=1, min_width=300):
             sources = gr.HTML(render.sources_html([]), elem_id="sources-panel", padding=False)
 
     outputs = [chatbot, sources, turns, box]
     # no queue: it hands the work to the background prefill and returns
-    box.input(make_read_ahead(services), [box, turns], None, queue=False, show_progress="hidden",
+    box.input(read_ahead, [box, turns], None, queue=False, show_progress="hidden",
               api_visibility="private", trigger_mode="always_last")
     # "multiple": a question sent while an answer streams waits in the queue and is answered next
     box.submit(ask, [box, turns], outputs, api_name="ask", show_progress="hidden", trigger_mode="multiple",

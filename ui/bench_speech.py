@@ -28,7 +28,6 @@ import numpy as np
 from core.settings import Settings
 from evals.speech import Errors, spoken_form, spoken_items, term_errors, word_errors
 from rag.interview.keypoints import split_key_points
-from rag.speech.jargon import initial_prompt, lower_words, notes_vocabulary, question_terms
 from rag.speech.streaming import StreamingTranscriber
 from rag.speech.stt import make_transcriber
 from rag.speech.types import SAMPLE_RATE, read_wav, write_wav
@@ -80,6 +79,9 @@ class _Foreground:
     def transcribe(self, audio, *, prompt=None, background=False):
         return self.transcriber.transcribe(audio, prompt=prompt, background=False)
 
+    def warm(self) -> None:
+        self.transcriber.warm()
+
 
 def _rate(e: Errors) -> float | None:
     return None if e.rate is None else round(100 * e.rate, 2)
@@ -103,14 +105,9 @@ def bench_speech(settings: Settings, make_services: Callable[[Settings], object]
                  long_seconds: float = 120.0, with_llm: bool = True, log=print) -> dict:
     services = make_services(settings)
     bank = {q.qid: q for q in services.question_bank()}
-    vocabulary = notes_vocabulary(bank.values())
-    subject = services.subject
+    vocabulary = services.vocabulary()
     items = [it for it in spoken_items(split, limit) if it["qid"] in bank]
-    common = lower_words(f"{q.question}\n{q.answer}" for q in bank.values())
-    prompts = {}
-    for it in items:
-        q = bank[it["qid"]]
-        prompts[it["id"]] = initial_prompt(q, question_terms(q, split_key_points(q.answer), vocabulary, common=common), subject)
+    prompts = {it["id"]: vocabulary.prompt(bank[it["qid"]], split_key_points(bank[it["qid"]].answer)) for it in items}
     cache = settings.paths.data_dir / "speech-bench"
     t0 = time.perf_counter()
     transcriber = make_transcriber(settings.speech, settings.paths.model_cache_dir)

@@ -370,7 +370,6 @@ def transcribe(ctx: typer.Context, file: Path = typer.Argument(..., help="A PCM 
                as_json: bool = typer.Option(False, "--json", help="Segments with word timings and the seconds it took.")):
     """Speech to text on this machine (whisper, the speech extra), with the notes' vocabulary as prompt."""
     from core.errors import IndexNotBuilt
-    from rag.speech.jargon import initial_prompt, notes_vocabulary
     from rag.speech.stt import make_transcriber
     from rag.speech.types import read_wav
 
@@ -383,7 +382,7 @@ def transcribe(ctx: typer.Context, file: Path = typer.Argument(..., help="A PCM 
     if settings.speech.speech_hotwords:
         try:
             services = _services(ctx, settings)
-            prompt = initial_prompt(None, notes_vocabulary(services.question_bank()), services.subject)
+            prompt = services.vocabulary().prompt(None)
         except IndexNotBuilt:
             prompt = ""  # no notes indexed yet: no vocabulary to give
     result = transcriber.transcribe(audio, prompt=prompt or None)

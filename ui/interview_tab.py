@@ -8,13 +8,18 @@ session is kept on a shared object.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 import gradio as gr
 
+from ingest.markdown import strip_inline
+from rag.interview.delivery import still_spoken
 from rag.interview.levels import LEVELS, label, level_of, parse_level
+from rag.speech.types import Transcript
 from ui import render
 from ui.common import MODEL_GROUP, friendly_message, username
+from ui.voice import add_microphone
 
 COMMANDS = {  # button -> (what the chat shows, what the interview receives)
     "hint": ("Hint, please.", "hint"),
@@ -61,6 +66,24 @@ def _grade_text(grade, followup: bool) -> str:
     return head
 
 
+def _ask_said(ev) -> str:
+    """The question as the interviewer says it aloud."""
+    text = render.clean_question(ev.text)
+    return f"Follow-up: {text}" if ev.turn.followup else f"Question {ev.number} of {ev.total}. {text}"
+
+
+def to_say(msgs: list[dict]) -> str:
+    """What the interviewer says aloud after an answer: the plain text of its messages since the
+    candidate's last one (score, feedback, follow-up or next question)."""
+    last_user = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=-1)
+    parts = []
+    for m in msgs[last_user + 1:]:
+        parts.append(m.get("say", ""))
+        if m.get("fb"):
+            parts.append(strip_inline(_FEEDBACK_LABEL.sub("", m["fb"])))
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
 def run_events(events, interview, msgs: list[dict], card: str):
     """Render interview events into (chat, scorecard, interview, msgs) updates as they come."""
     from rag.interview.session import Ask, Feedback, Graded, Info, Summary
@@ -71,12 +94,14 @@ def run_events(events, interview, msgs: list[dict], card: str):
         for ev in events:
             if isinstance(ev, Ask):
                 current = None
-                msgs.append({"role": "assistant", "content": _ask_text(ev)})
+                msgs.append({"role": "assistant", "content": _ask_text(ev), "say": _ask_said(ev)})
             elif isinstance(ev, Graded):
                 card = render.scorecard_html(ev.grade, ev.turn.question, ev.turn.followup,
                                              interview.index + 1, len(interview.plan), seconds=ev.turn.seconds,
-                                             target=None if ev.turn.followup else ev.turn.target_seconds)
-                current = {"role": "assistant", "content": _grade_text(ev.grade, ev.turn.followup)}
+                                             target=None if ev.turn.followup else ev.turn.target_seconds,
+                                             delivery=ev.turn.delivery)
+                current = {"role": "assistant", "content": _grade_text(ev.grade, ev.turn.followup),
+                           "say": f"You scored {ev.grade.score} out of 100: {ev.grade.verdict}."}
                 msgs.append(current)
                 streaming = False
             elif isinstance(ev, Feedback):
@@ -94,10 +119,10 @@ def run_events(events, interview, msgs: list[dict], card: str):
                 current["content"] = (current["head"] + "\n\n" + body) if current["head"] else body
             elif isinstance(ev, Info):
                 current = None
-                msgs.append({"role": "assistant", "content": render.shorten_paths(ev.text)})
+                msgs.append({"role": "assistant", "content": render.shorten_paths(ev.text), "say": ev.text})
             elif isinstance(ev, Summary):
                 current = None
-                msgs.append({"role": "assistant", "content": render.summary_markdown(ev)})
+                msgs.append({"role": "assistant", "content": render.summary_markdown(ev), "say": ev.text()})
                 card = render.summary_html(ev)
             yield _out(msgs, card, interview)
     except Exception as e:  # a friendly line in the chat, never a traceback
@@ -130,8 +155,9 @@ def make_handlers(services):
         card = render.scorecard_placeholder("Answer in the chat box. Your score and the key points you covered appear here.")
         yield from run_events(interview.start(), interview, msgs, card)
 
-    def respond(text, interview, msgs, shown=None):
-        """Grade an answer (or run a command: hint, skip, show answer, end)."""
+    def respond(text, interview, msgs, shown=None, spoken: Transcript | None = None):
+        """Grade an answer (or run a command: hint, skip, show answer, end).  ``spoken``: the
+        transcript of the recording the answer came from (delivery feedback)."""
         from rag.interview.session import parse_command
 
         msgs = list(msgs or [])
@@ -151,13 +177,15 @@ def make_handlers(services):
         else:
             card = gr.skip()
         yield _out(msgs, card, interview)
-        yield from run_events(interview.respond(text), interview, msgs, card)
+        yield from run_events(interview.respond(text, spoken=spoken), interview, msgs, card)
 
-    def answer(text, interview, msgs):
-        """The box is cleared once, when the answer is taken: later updates leave it alone, so the
-        next answer can be typed (and read ahead) while the feedback streams."""
-        for i, (chat, card, iv, m) in enumerate(respond(text, interview, msgs)):
-            yield chat, card, iv, m, "" if i == 0 else gr.skip()
+    def answer(text, interview, msgs, spoken=None):
+        """The box (and the recording's transcript) is cleared once, when the answer is taken: later
+        updates leave it alone, so the next answer can be typed (and read ahead) while the feedback
+        streams.  The recording counts only if the box still holds mostly what was said."""
+        said = spoken if isinstance(spoken, Transcript) and still_spoken(text or "", spoken.text) else None
+        for i, (chat, card, iv, m) in enumerate(respond(text, interview, msgs, spoken=said)):
+            yield (chat, card, iv, m, "", None) if i == 0 else (chat, card, iv, m, gr.skip(), gr.skip())
 
     def command(name: str):
         shown, cmd = COMMANDS[name]
@@ -188,7 +216,7 @@ def make_handlers(services):
                                                      f"Score {old} \u2192 **{new}**/100; when it comes back is "
                                                      "rescheduled to match."})
         card = render.scorecard_html(turn.grade, turn.question, False, interview.index + 1, len(interview.plan),
-                                     seconds=turn.seconds, target=turn.target_seconds)
+                                     seconds=turn.seconds, target=turn.target_seconds, delivery=turn.delivery)
         return (msgs, card, interview, msgs, *dispute_choices(interview))
 
     def typing(text, interview):
@@ -197,6 +225,39 @@ def make_handlers(services):
             interview.typing(text)
 
     return start, answer, command, typing, dispute_choices, dispute
+
+
+# Read aloud by the browser's own speech synthesis, and only with a voice of this machine
+# (``localService``): a browser's network voices would send the text to a cloud service.
+SPEAK_JS = """(text) => {
+  const said = (text || "").replace(/^\\d+\\|/, "");
+  const synth = window.speechSynthesis;
+  if (!said || !synth) return;
+  const voices = synth.getVoices().filter((v) => v.localService);
+  const voice = voices.find((v) => (v.lang || "").toLowerCase().startsWith("en")) || voices[0];
+  if (!voice) { console.warn("Interview Coach: no local voice to speak with"); return; }
+  synth.cancel();
+  const u = new SpeechSynthesisUtterance(said);
+  u.voice = voice; u.lang = voice.lang; u.rate = 1.0;
+  synth.speak(u);
+}"""
+
+
+def _speaker(msgs: gr.State, speak: gr.Checkbox, say: gr.Textbox) -> dict:
+    """The step that follows every interviewer turn: with "Interviewer speaks" on, ``say`` gets
+    what the interviewer said (numbered, so the same words said twice still change it), and its
+    change reads them aloud in the browser."""
+    def next_words(messages, on):
+        if not on:
+            return gr.skip()
+        text = to_say(messages or [])
+        return f"{time.monotonic_ns()}|{text}" if text else gr.skip()
+
+    say.change(None, [say], None, js=SPEAK_JS, queue=False, api_visibility="private")
+    speak.change(None, [speak], None, js="(on) => { if (!on && window.speechSynthesis) window.speechSynthesis.cancel(); }",
+                 queue=False, api_visibility="private")
+    return {"fn": next_words, "inputs": [msgs, speak], "outputs": [say], "queue": False, "show_progress": "hidden",
+            "api_visibility": "private"}
 
 
 def _close_session(interview) -> None:
@@ -233,10 +294,17 @@ def build_interview_tab(services):
                                  placeholder="Your answer\u2026  (Enter to send, Shift+Enter for a new line)",
                                  elem_id="iv-input")
                 send = gr.Button("Answer", variant="primary", scale=1, min_width=80, elem_id="iv-send")
+            spoken = gr.State(None)  # the last recording's transcript, until the answer is sent
+            add_microphone(services, box, spoken, lambda iv: iv.speech_prompt() if iv is not None else "",
+                           extra=[interview], on_transcript=typing, elem_id="iv-mic")
             with gr.Row(elem_classes="cmd-row"):
                 buttons = {name: gr.Button(label, size="sm", variant="secondary", elem_id=f"iv-{name}")
                            for name, label in (("hint", "Hint"), ("skip", "Skip"), ("show", "Show answer"),
                                                ("end", "End interview"))}
+                speak = gr.Checkbox(label="Interviewer speaks", value=False, elem_id="iv-speak", container=False,
+                                    min_width=150)
+            say = gr.Textbox(value="", show_label=False, container=False, elem_id="iv-say", elem_classes="iv-say",
+                             interactive=False)
         with gr.Column(scale=1, min_width=300):
             card = gr.HTML(render.scorecard_placeholder(), elem_id="scorecard", padding=False)
             with gr.Column(elem_classes="dispute-col"):
@@ -247,22 +315,25 @@ def build_interview_tab(services):
 
     outs = [chat, card, interview, msgs]
     dispute_controls = [disputed, dispute_btn]
+    said = _speaker(msgs, speak, say)
     start_btn.click(start, [topics, weak, count, level, interview, msgs], outs, api_name="interview_start",
                     show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
-                                                                queue=False)
+                                                                queue=False).then(**said)
     # no queue: it only hands the text to the background prefill and returns
     box.input(typing, [box, interview], None, queue=False, show_progress="hidden", api_visibility="private",
               trigger_mode="always_last")
-    box.submit(answer, [box, interview, msgs], [*outs, box], api_name="interview_answer",
-               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls, queue=False)
-    send.click(answer, [box, interview, msgs], [*outs, box], api_visibility="private",
-               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls, queue=False)
+    box.submit(answer, [box, interview, msgs, spoken], [*outs, box, spoken], api_name="interview_answer",
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
+                                                           queue=False).then(**said)
+    send.click(answer, [box, interview, msgs, spoken], [*outs, box, spoken], api_visibility="private",
+               show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
+                                                           queue=False).then(**said)
     dispute_btn.click(dispute, [disputed, interview, msgs], [*outs, *dispute_controls], api_name="interview_dispute",
                       show_progress="hidden")
     for name, btn in buttons.items():
         btn.click(command(name), [interview, msgs], outs, api_name=f"interview_{name}",
                   show_progress="hidden", **MODEL_GROUP).then(dispute_choices, [interview], dispute_controls,
-                                                              queue=False)
+                                                              queue=False).then(**said)
 
     def refresh_controls(selected, chosen_level):
         """On opening the tab: the topics and levels of the notes as they are now (after an upload

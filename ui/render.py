@@ -15,6 +15,7 @@ from html import escape
 from ingest.markdown import plain_lines
 from rag.evidence import block_lines
 from rag.interview.bands import BANDS, FAILED_VERDICTS, band
+from rag.interview.delivery import delivery_lines
 
 SEP = " > "
 _CITE = re.compile(r"(?<![\[\w])\[(\d{1,2})\](?!\()")
@@ -269,7 +270,9 @@ def cite_text(source: str, question: str = "") -> str:
 
 
 def scorecard_html(grade, question: str, followup: bool = False, number: int | None = None, total: int | None = None,
-                   seconds: float | None = None, target: int | None = None) -> str:
+                   seconds: float | None = None, target: int | None = None, delivery=None) -> str:
+    """The score card of a graded answer; ``delivery`` (``rag.interview.delivery.Delivery``): how a
+    spoken answer was said, shown below the points."""
     cls = verdict_class(grade.score, grade.verdict)
     label = "Follow-up" if followup else (f"Question {number} of {total}" if number and total else "Question")
     cites = [cite_text(p.source, question) for p in grade.points]
@@ -289,6 +292,9 @@ def scorecard_html(grade, question: str, followup: bool = False, number: int | N
               + (f" \u00b7 aim: about {target} s spoken" if target else "") + "</div>") if seconds is not None else ""
     source = (f'<div class="sc-source" title="{esc(grade.points[0].source)}">From your notes: {esc(shared)}</div>'
               if shared else "")
+    if delivery is not None:
+        timing += ('<div class="sc-delivery"><div class="sc-delivery-head">How you said it</div><ul>'
+                   + "".join(f"<li>{esc(line)}</li>" for line in delivery_lines(delivery)) + "</ul></div>")
     return (
         f'<div class="scorecard {cls}">'
         f'<div class="sc-label">{esc(label)}</div>'

@@ -81,9 +81,10 @@ def _has_term(term: str, answer_tokens: set[str]) -> bool:
     return bool(toks) and all(t in answer_tokens for t in toks)
 
 
-def delivery(words: Sequence[Word], terms: Sequence[str] = ()) -> Delivery:
+def delivery(words: Sequence[Word], terms: Sequence[str] = (), answer: str | None = None) -> Delivery:
     """Delivery figures of an answer from its timed ``words``; ``terms``: the notes' terms for the
-    question (``rag.speech.jargon.question_terms``), split into those the answer used and missed."""
+    question (``rag.speech.jargon.Vocabulary.answer_terms``), split into those the answer used and
+    missed, in ``answer`` (the text graded, after the candidate's edits) when given, else in the words."""
     spoken = [w for w in words if _bare(w.text)]
     if not spoken:
         return Delivery(0.0, 0, None, {}, (), (), tuple(terms))
@@ -91,9 +92,55 @@ def delivery(words: Sequence[Word], terms: Sequence[str] = ()) -> Delivery:
     n = sum(len(word_tokens(w.text)) for w in spoken)
     pauses = tuple(Pause(a.text.strip(), round(a.end, 2), round(b.start - a.end, 2))
                    for a, b in zip(spoken, spoken[1:]) if b.start - a.end > LONG_PAUSE)
-    answer_tokens = set(tokenize(" ".join(w.text for w in spoken)))
+    answer_tokens = set(tokenize(answer if answer is not None else " ".join(w.text for w in spoken)))
     used = tuple(t for t in terms if _has_term(t, answer_tokens))
     missed = tuple(t for t in terms if t not in used)
     return Delivery(round(speaking, 2), n, round(n / speaking * 60, 1) if speaking > 0 else None,
                     dict(count_fillers([w.text for w in spoken])), pauses, used, missed)
 
+
+
+PACE = (110, 170)  # words a minute an interviewer follows comfortably; outside it: "fast" / "slow"
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def delivery_lines(d: Delivery) -> list[str]:
+    """Delivery feedback as a coach would say it, one plain-text line per aspect (the score card
+    and the session report show the same lines)."""
+    if not d.words:
+        return ["Nothing was heard in the recording."]
+    pace = ""
+    if d.words_per_minute is not None:
+        judged = " (fast: slow down)" if d.words_per_minute > PACE[1] else " (slow)" if d.words_per_minute < PACE[0] else ""
+        pace = f" at {d.words_per_minute:.0f} words a minute{judged}"
+    lines = [f"Spoke for {_duration(d.speaking_seconds)}{pace}."]
+    if d.fillers:
+        each = ", ".join(f"\u201c{w}\u201d \u00d7{n}" for w, n in sorted(d.fillers.items(), key=lambda kv: -kv[1]))
+        lines.append(f"Filler words: {d.filler_count} ({each}).")
+    else:
+        lines.append("No filler words.")
+    if d.long_pauses:
+        longest = max(d.long_pauses, key=lambda p: p.seconds)
+        lines.append(f"Long pauses: {len(d.long_pauses)} (the longest {longest.seconds:.1f} s, after \u201c{longest.after}\u201d).")
+    if d.terms_used:
+        lines.append("Terms from your notes you used: " + ", ".join(d.terms_used) + ".")
+    if d.terms_missed:
+        lines.append("Terms you could have used: " + ", ".join(d.terms_missed) + ".")
+    return lines
+
+
+SPOKEN_SHARE = 0.5  # share of the transcript's words the answer box must still hold
+
+
+def still_spoken(answer: str, transcript: str) -> bool:
+    """Is ``answer`` (the box as sent) still mostly the recording's ``transcript``?  Edits that fix
+    a word keep it spoken; an answer typed over the transcript is a typed answer."""
+    said = tokenize(transcript)
+    if not said:
+        return False
+    kept = set(tokenize(answer))
+    return sum(t in kept for t in said) / len(said) >= SPOKEN_SHARE

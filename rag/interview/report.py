@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.models import split_heading
+from rag.interview.delivery import delivery_lines
 
 
 def _quote(text: str) -> str:
@@ -29,6 +30,8 @@ def _turn_lines(turn, number: str) -> list[str]:
         lines += ["**Your answer**", "", _quote(turn.answer), ""]
         if turn.seconds is not None:
             lines += [f"*Answered in {turn.seconds:.0f} s (aim: about {turn.target_seconds} s spoken).*", ""]
+        if turn.delivery is not None:
+            lines += ["**How you said it** (spoken answer)", ""] + [f"- {line}" for line in delivery_lines(turn.delivery)] + [""]
     else:
         lines += ["Not answered (the interview ended).", ""]
     g = turn.grade

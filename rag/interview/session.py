@@ -19,12 +19,15 @@ from rag.interview.feedback import (FEEDBACK_PROMPT, FeedbackSplitter, feedback_
                                    feedback_opening, fixed_messages, grounded_followup, missed_point_question)
 from rag.pace import Prefiller, whole_words
 from rag.llm.factory import with_grammar
+from rag.interview.delivery import Delivery, delivery
 from rag.interview.bands import FAILED_VERDICTS, WEAK_BELOW, band
 from rag.interview.levels import LEVELS, level_of, rank
 from rag.interview.report import save_report, session_report
 from rag.interview.grading import Grade, accept_point, grade_answer
 from rag.interview.keypoints import split_key_points
 from rag.prompts import build_blocks, format_notes
+from rag.speech.jargon import DELIVERY_TERMS, Vocabulary, question_terms, technical_terms
+from rag.speech.types import Transcript
 from rag.streaming import text_deltas
 from rag.vectors import embed_unit
 
@@ -45,6 +48,7 @@ class Turn:
     notes: str = ""  # the numbered notes the feedback is based on (retrieved when the question is asked)
     asked_at: float = 0.0  # time.monotonic() when the question was shown
     seconds: float | None = None  # how long the candidate took to answer
+    delivery: Delivery | None = None  # how a spoken answer was said (rag.interview.delivery)
 
     @property
     def level(self) -> str | None:
@@ -120,7 +124,8 @@ def _first_missing(missing: list[str]) -> str:
 class Interview:
     def __init__(self, *, plan: list[QuestionItem], store, retriever, llm, embeddings, subject: str = "",
                  mode: str = "topics", session_id: str | None = None, report_dir: Path | None = None,
-                 level: str | None = None, reserve: list[QuestionItem] | None = None) -> None:
+                 level: str | None = None, reserve: list[QuestionItem] | None = None,
+                 vocabulary: Vocabulary | None = None) -> None:
         """``level`` makes the session adaptive: it starts at that level and, after each graded main
         answer, goes a level up (a strong answer) or down (a weak one) when the plan or ``reserve``
         (unplanned candidates, in plan order) still holds a question there; see ``_choose``."""
@@ -131,6 +136,7 @@ class Interview:
         planned = {q.qid for q in self.plan}
         self.reserve = [q for q in reserve or () if q.qid not in planned] if level is not None else []
         self.embeddings, self.subject, self.mode = embeddings, subject, mode
+        self.vocabulary = vocabulary  # the notes' terms, for a spoken answer's delivery feedback
         self.report_dir = report_dir
         self.started = datetime.now(timezone.utc)
         self.turns: list[Turn] = []  # every question asked, follow-ups included, in order
@@ -239,7 +245,28 @@ class Interview:
         return self.prefiller.submit(fixed_messages(self._inputs(turn, whole_words(text))))
 
     # --- answering --------------------------------------------------------------------------
-    def respond(self, text: str) -> Iterator[Event]:
+    def speech_prompt(self) -> str:
+        """The recogniser's prompt for an answer to the current question: the notes' vocabulary
+        for it ("" without a vocabulary or a question)."""
+        turn = self.turn
+        if self.vocabulary is None or turn is None:
+            return ""
+        return self.vocabulary.prompt(turn.item, turn.points)
+
+    def answer_terms(self, turn: Turn) -> list[str]:
+        """The notes' terms a spoken answer to ``turn`` is checked for: the question's own, or for a
+        follow-up those of its key points."""
+        if turn.followup:
+            common = self.vocabulary.common if self.vocabulary else frozenset()
+            return technical_terms("\n".join(turn.points), common)[:DELIVERY_TERMS]
+        if self.vocabulary is not None:
+            return self.vocabulary.answer_terms(turn.item, turn.points)
+        return question_terms(turn.item, turn.points, (), limit=DELIVERY_TERMS)
+
+    def respond(self, text: str, spoken: Transcript | None = None) -> Iterator[Event]:
+        """Grade ``text`` (or run the command it names).  ``spoken``: the recording's transcript
+        when the answer was said aloud; its timed words give the turn's delivery feedback (the text
+        graded is ``text``, the transcript as the candidate left it after editing)."""
         if self.finished or self.turn is None:
             yield Info("This interview has ended. Start a new one.")
             return
@@ -259,7 +286,7 @@ class Interview:
                 yield Info("Skipped: it will come back soon.")
             yield from self._next()
         else:
-            yield from self._answer(text)
+            yield from self._answer(text, spoken)
 
     def _hint(self) -> str:
         turn = self.turn
@@ -282,8 +309,10 @@ class Interview:
                                  answer_text=answer, item=turn.item)
         self.results.append((turn.item, score))
 
-    def _answer(self, text: str) -> Iterator[Event]:
+    def _answer(self, text: str, spoken: Transcript | None = None) -> Iterator[Event]:
         turn = self.turn
+        if spoken is not None and spoken.words:
+            turn.delivery = delivery(spoken.words, self.answer_terms(turn), answer=text)
         grade = grade_answer(text, turn.question, turn.points, self.embeddings)
         for p, src in zip(grade.points, turn.sources):
             p.source = src

@@ -119,3 +119,29 @@ def initial_prompt(item: QuestionItem | None, terms: Sequence[str], subject: str
     if kept:
         parts.append(", ".join(kept) + ".")
     return " ".join(parts)
+
+
+DELIVERY_TERMS = 12  # the question's own terms a spoken answer is checked for (delivery feedback)
+
+
+class Vocabulary:
+    """The notes' vocabulary, worked out once per question bank: the recogniser's prompt for a
+    question and the terms its answer is checked for.  The one place that turns a question into
+    both, for the app, ``coach transcribe`` and the speech bench."""
+
+    def __init__(self, items: Iterable[QuestionItem], subject: str | None = None) -> None:
+        items = list(items)
+        self.subject = subject
+        self.terms = notes_vocabulary(items)
+        self.common = frozenset(lower_words(f"{it.question}\n{it.answer}" for it in items))
+
+    def prompt(self, item: QuestionItem | None, key_points: Sequence[str] = ()) -> str:
+        """The initial prompt for an answer to ``item`` (``None``: a question to the notes, any topic)."""
+        if item is None:
+            return initial_prompt(None, self.terms, self.subject)
+        return initial_prompt(item, question_terms(item, key_points, self.terms, common=self.common), self.subject)
+
+    def answer_terms(self, item: QuestionItem, key_points: Sequence[str] = ()) -> list[str]:
+        """The terms of the question itself (its text, key points and reference answer) that a
+        complete spoken answer would say: the "terms used / missed" of delivery feedback."""
+        return question_terms(item, key_points, (), limit=DELIVERY_TERMS, common=self.common)

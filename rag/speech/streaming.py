@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from rag.speech.stt import Transcriber
-from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word, join_segments, to_mono16k
+from rag.speech.types import SAMPLE_RATE, Segment, Transcript, join_segments, resampler, to_mono16k
 
 FRAME = 0.03  # seconds per loudness frame
 SILENCE_FLOOR = 0.003  # RMS below this is silence whatever the level of the speech (about -50 dBFS)
@@ -61,20 +62,17 @@ def find_cut(audio: np.ndarray, *, min_segment: float, max_segment: float, pause
     return None
 
 
-def _shift(seg: Segment, offset: float) -> Segment:
-    return Segment(seg.text, seg.start + offset, seg.end + offset,
-                   tuple(Word(w.text, w.start + offset, w.end + offset) for w in seg.words))
-
-
 class StreamingTranscriber:
     """One answer being spoken.  Thread-safe ``feed``; ``finish`` once.  ``prompt``: the notes'
-    vocabulary for the question (``rag.speech.jargon.initial_prompt``)."""
+    vocabulary for the question (``rag.speech.jargon.initial_prompt``).  ``transcriber``: the
+    recogniser, or a function returning it, called when the first segment is transcribed, so that
+    feeding never waits for a model to load (a browser drops audio while a chunk is pending)."""
 
-    def __init__(self, transcriber: Transcriber, *, prompt: str = "", min_segment: float = 8.0,
+    def __init__(self, transcriber: Transcriber | Callable[[], Transcriber], *, prompt: str = "", min_segment: float = 8.0,
                  max_segment: float = 20.0, pause: float = 0.3, sample_rate: int = SAMPLE_RATE) -> None:
-        self.transcriber, self.prompt, self.sample_rate = transcriber, prompt, sample_rate
+        self._transcriber, self.prompt, self.sample_rate = transcriber, prompt, sample_rate
         self.min_segment, self.max_segment, self.pause = min_segment, max_segment, pause
-        self._chunks: list[np.ndarray] = []
+        self._chunks: list[tuple[int, np.ndarray]] = []  # (rate, samples) as fed; converted by the worker
         self._audio = np.zeros(0, dtype=np.float32)
         self._done = 0  # samples transcribed (or being transcribed: see _flight)
         self._flight: tuple[int, int] | None = None  # (start, end) of the segment in the worker now
@@ -84,9 +82,16 @@ class StreamingTranscriber:
         self._errors: list[BaseException] = []
         self._cond = threading.Condition()
         self._finished = False
+        self._fed_at = time.monotonic()
         self._idle = True  # the worker waits for audio: nothing it could cut yet
         self._worker = threading.Thread(target=self._run, name="speech-stream", daemon=True)
         self._worker.start()
+
+    @property
+    def transcriber(self) -> Transcriber:
+        if not isinstance(self._transcriber, Transcriber):
+            self._transcriber = self._transcriber()
+        return self._transcriber
 
     # --- input -------------------------------------------------------------------------------
     def feed(self, chunk, sample_rate: int | None = None) -> None:
@@ -94,24 +99,48 @@ class StreamingTranscriber:
         or a ``(rate, array)`` pair as Gradio's microphone gives."""
         if isinstance(chunk, tuple):
             sample_rate, chunk = chunk
-        audio = to_mono16k(sample_rate or self.sample_rate, np.asarray(chunk))
+        rate, samples = int(sample_rate or self.sample_rate), np.asarray(chunk)  # converted later: feed never waits
         with self._cond:
             if self._finished:
                 raise RuntimeError("feed() after finish()")
-            self._chunks.append(audio)
+            self._chunks.append((rate, samples))
+            self._fed_at = time.monotonic()
             self._idle = False
             self._cond.notify_all()
+
+    def seconds_since_feed(self) -> float:
+        """Seconds since audio was last fed (or since creation)."""
+        with self._cond:
+            return time.monotonic() - self._fed_at
+
+    def audio(self) -> np.ndarray:
+        """All the audio fed so far (mono float32, 16 kHz)."""
+        with self._cond:
+            self._gather()
+            return self._audio.copy()
 
     @property
     def audio_seconds(self) -> float:
         with self._cond:
-            return (len(self._audio) + sum(len(c) for c in self._chunks)) / SAMPLE_RATE
+            return len(self._audio) / SAMPLE_RATE + sum(len(c) / rate for rate, c in self._chunks)
 
     # --- the background worker ---------------------------------------------------------------
     def _gather(self) -> None:  # with the lock held
         if self._chunks:
-            self._audio = np.concatenate([self._audio, *self._chunks])
+            self._audio = np.concatenate([self._audio, *self._converted(self._chunks)])
             self._chunks.clear()
+
+    @staticmethod
+    def _converted(chunks: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
+        """Mono 16 kHz pieces of ``chunks``; runs of one rate are resampled together (no seams)."""
+        out, i = [], 0
+        while i < len(chunks):
+            j = i
+            while j < len(chunks) and chunks[j][0] == chunks[i][0]:
+                j += 1
+            out.append(to_mono16k(chunks[i][0], np.concatenate([c for _r, c in chunks[i:j]])))
+            i = j
+        return out
 
     def _transcribe(self, start: int, end: int, background: bool) -> None:
         with self._cond:
@@ -121,11 +150,12 @@ class StreamingTranscriber:
         result = self.transcriber.transcribe(audio, prompt=self.prompt or None, background=background)
         offset = start / SAMPLE_RATE
         with self._cond:
-            self._segments.append((start, tuple(_shift(s, offset) for s in result.segments)))
+            self._segments.append((start, tuple(s.shifted(offset) for s in result.segments)))
             self._busy_seconds += result.seconds
             self._calls += 1
 
     def _run(self) -> None:
+        resampler()  # imported here, not under the lock the first chunks are fed with
         while True:
             with self._cond:
                 while True:

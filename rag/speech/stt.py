@@ -33,6 +33,9 @@ class Transcriber(Protocol):
 
     def transcribe(self, audio: np.ndarray, *, prompt: str | None = None, background: bool = False) -> Transcript: ...
 
+    def warm(self) -> None:
+        """Load now what a streamed answer will need (so the first one does not wait for it)."""
+
 
 class WhisperTranscriber:
     """faster-whisper on the CPU.  Two instances of the model share nothing but the weights file:
@@ -57,6 +60,9 @@ class WhisperTranscriber:
             return self._cls(str(self.path), device="cpu", compute_type="int8", cpu_threads=threads)
         except (RuntimeError, ValueError, OSError) as e:
             raise SpeechUnavailable(f"The whisper model in {self.path} cannot be loaded ({e}); reinstall it: {INSTALL_HINT}.") from None
+
+    def warm(self) -> None:
+        self._model(True)
 
     def _model(self, background: bool):
         if not background:
@@ -89,13 +95,26 @@ class WhisperTranscriber:
         return Transcript(join_segments(segs), tuple(segs), seconds, time.perf_counter() - t0)
 
 
-def make_transcriber(speech: SpeechSettings, models_dir: Path) -> Transcriber:
-    """The transcriber ``speech`` asks for; ``SpeechUnavailable`` (one sentence: how to install the
-    ``speech`` extra) when faster-whisper or the chosen weights are not installed."""
+def speech_problem(speech: SpeechSettings, models_dir: Path) -> str | None:
+    """Why speech-to-text cannot run here (one sentence), or None: faster-whisper and the chosen
+    weights are installed.  Loads no model (the app asks this to show or hide the microphone)."""
     try:
         import faster_whisper  # noqa: F401
     except ImportError:
-        raise SpeechUnavailable(f"Speech input needs faster-whisper: {INSTALL_HINT}.") from None
+        return f"Speech input needs faster-whisper: {INSTALL_HINT}."
+    try:
+        model_dir(speech.speech_model, models_dir)
+    except SpeechUnavailable as e:
+        return str(e)
+    return None
+
+
+def make_transcriber(speech: SpeechSettings, models_dir: Path) -> Transcriber:
+    """The transcriber ``speech`` asks for; ``SpeechUnavailable`` (one sentence: how to install the
+    ``speech`` extra) when faster-whisper or the chosen weights are not installed."""
+    problem = speech_problem(speech, models_dir)
+    if problem:
+        raise SpeechUnavailable(problem)
     path = model_dir(speech.speech_model, models_dir)
     return WhisperTranscriber(path, threads=speech.speech_threads, background_threads=speech.speech_background_threads,
                               name=speech.speech_model)

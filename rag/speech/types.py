@@ -31,6 +31,11 @@ class Segment:
     end: float
     words: tuple[Word, ...] = ()
 
+    def shifted(self, offset: float) -> Segment:
+        """The segment with its timings ``offset`` seconds later (a piece of a longer recording)."""
+        return Segment(self.text, self.start + offset, self.end + offset,
+                       tuple(Word(w.text, w.start + offset, w.end + offset) for w in self.words))
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -48,6 +53,13 @@ class Transcript:
     @property
     def words(self) -> tuple[Word, ...]:
         return tuple(w for s in self.segments for w in s.words)
+
+    def then(self, other: Transcript) -> Transcript:
+        """This transcript followed by ``other`` (a second recording added to the same answer): its
+        timings shifted past this one's audio."""
+        moved = tuple(s.shifted(self.audio_seconds) for s in other.segments)
+        return Transcript(join_segments((*self.segments, *moved)), (*self.segments, *moved),
+                          self.audio_seconds + other.audio_seconds, self.seconds + other.seconds, other.tail_seconds)
 
     @property
     def real_time_factor(self) -> float | None:
@@ -77,11 +89,16 @@ def to_mono16k(sample_rate: int, audio: np.ndarray) -> np.ndarray:
     if sample_rate != SAMPLE_RATE and a.size:
         from math import gcd
 
-        from scipy.signal import resample_poly
-
         g = gcd(int(sample_rate), SAMPLE_RATE)
-        a = resample_poly(a, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
+        a = resampler()(a, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
     return a
+
+
+def resampler():
+    """scipy's polyphase resampler; its first import takes seconds, so streaming starts it early."""
+    from scipy.signal import resample_poly
+
+    return resample_poly
 
 
 def read_wav(path: Path) -> np.ndarray:

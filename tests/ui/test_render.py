@@ -340,7 +340,7 @@ def test_interview_chat_from_hostile_notes_makes_no_element(text):
     from rag.interview.session import Ask, Feedback, Graded, Info
     from ui.interview_tab import run_events
 
-    turn = SimpleNamespace(followup=False, item=SimpleNamespace(topic=text), level=None, target_seconds=45,
+    turn = SimpleNamespace(followup=False, item=SimpleNamespace(topic=text), level=None, target_seconds=45, delivery=None,
                            question=text, seconds=2.0)
     grade = Grade(score=0, verdict="off-topic", message=text,
                   points=[PointResult(point=text, covered=False, similarity=0.0, lexical=0.0, source=text)])

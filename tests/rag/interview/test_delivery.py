@@ -43,3 +43,24 @@ def test_no_speech_gives_no_pace_and_every_term_missed():
     d = delivery([Word("...", 0.0, 0.5)], terms=["DVC"])
     assert (d.words, d.words_per_minute, d.terms_missed) == (0, None, ("DVC",))
     assert d.to_dict()["filler_count"] == 0
+
+
+def test_delivery_lines_say_pace_fillers_pauses_and_terms_as_a_coach_would():
+    from rag.interview.delivery import delivery_lines
+
+    words = timed("um so basically we track runs in MLflow like, you know, every run", gaps={5: 3.0})
+    lines = delivery_lines(delivery(words, ["MLflow", "DVC"]))
+    assert lines[0].startswith("Spoke for ") and "words a minute" in lines[0]
+    assert lines[1] == "Filler words: 4 (\u201cum\u201d \u00d71, \u201cbasically\u201d \u00d71, \u201clike\u201d \u00d71, \u201cyou know\u201d \u00d71)."
+    assert lines[2].startswith("Long pauses: 1 (the longest 3.1 s, after \u201ctrack\u201d)")
+    assert lines[3:] == ["Terms from your notes you used: MLflow.", "Terms you could have used: DVC."]
+    fast = [Word(f"w{i}", i * 0.2, i * 0.2 + 0.15) for i in range(60)]  # 300 words a minute
+    assert "(fast: slow down)" in delivery_lines(delivery(fast))[0]
+    assert delivery_lines(delivery([])) == ["Nothing was heard in the recording."]
+    assert "No filler words." in delivery_lines(delivery(timed("we version data with DVC")))
+
+
+def test_terms_are_counted_in_the_answer_as_sent_when_given():
+    words = timed("we version data with D V C")  # misheard, fixed in the box before sending
+    assert delivery(words, ["DVC"]).terms_missed == ("DVC",)
+    assert delivery(words, ["DVC"], answer="we version data with DVC").terms_used == ("DVC",)

@@ -41,3 +41,17 @@ def test_prompt_names_the_section_and_question_and_stays_short():
     assert len(prompt.split()) <= PROMPT_MAX_WORDS
     assert initial_prompt(None, []) == ""
     assert section_title("3. **Advanced** Questions:") == "Advanced Questions"
+
+
+def test_vocabulary_gives_a_question_its_prompt_and_its_answer_terms():
+    from rag.speech.jargon import DELIVERY_TERMS, Vocabulary
+
+    items = [_item(answer="Track runs in MLflow; version data with DVC.", qid="a"),
+             _item(question="How do you version data?", answer="DVC with MLflow, and PSI checks.", qid="b")]
+    vocab = Vocabulary(items, subject="MLOps")
+    assert vocab.terms == ["MLflow", "DVC"]
+    prompt = vocab.prompt(items[1], ["PSI checks"])
+    assert prompt.startswith("MLOps interview. Monitoring. How do you version data?") and "PSI" in prompt
+    assert vocab.prompt(None) == "MLOps interview. MLflow, DVC."
+    assert vocab.answer_terms(items[1], ["PSI checks"]) == ["PSI", "DVC", "MLflow"]  # key points first
+    assert len(vocab.answer_terms(_item(answer=" ".join(f"Tool{i}" for i in range(40))))) == DELIVERY_TERMS

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from conftest import ToneTranscriber
 from rag.speech.streaming import StreamingTranscriber, find_cut, quiet_frames
 from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word, to_mono16k
 
@@ -22,33 +23,6 @@ def silence(seconds: float) -> np.ndarray:
 
 def speech(words: int, word_s: float = 0.4, gap_s: float = 0.1) -> np.ndarray:
     return np.concatenate([np.concatenate([tone(word_s), silence(gap_s)]) for _ in range(words)])
-
-
-class FakeTranscriber:
-    """One word per tone burst, timed within the audio it is given; records every call."""
-
-    def __init__(self, delay: float = 0.0):
-        self.calls: list[dict] = []
-        self.delay = delay
-        self.counter = 0
-        self.lock = threading.Lock()
-
-    def transcribe(self, audio, *, prompt=None, background=False):
-        time.sleep(self.delay)
-        quiet = quiet_frames(audio)
-        words, start = [], None
-        for i, q in enumerate(list(quiet) + [True]):
-            if not q and start is None:
-                start = i
-            elif q and start is not None:
-                with self.lock:
-                    self.counter += 1
-                    n = self.counter
-                words.append(Word(f"w{n}", start * 0.03, i * 0.03))
-                start = None
-        self.calls.append({"seconds": len(audio) / SAMPLE_RATE, "prompt": prompt, "background": background})
-        seg = (Segment(" ".join(w.text for w in words), words[0].start, words[-1].end, tuple(words)),) if words else ()
-        return Transcript(seg[0].text if seg else "", seg, len(audio) / SAMPLE_RATE, self.delay)
 
 
 def test_find_cut_waits_for_min_length_then_cuts_in_the_last_pause():
@@ -67,7 +41,7 @@ def test_find_cut_without_a_pause_cuts_at_the_quietest_point_once_max_length_is_
 
 
 def test_stream_transcribes_segments_in_the_background_and_only_the_tail_at_the_end():
-    fake = FakeTranscriber()
+    fake = ToneTranscriber()
     stream = StreamingTranscriber(fake, prompt="MLflow, DVC.", min_segment=2.0)
     audio = np.concatenate([speech(6), silence(0.5), speech(6), silence(0.5), speech(3)])
     for start in range(0, len(audio), SAMPLE_RATE // 2):
@@ -86,10 +60,10 @@ def test_stream_transcribes_segments_in_the_background_and_only_the_tail_at_the_
 
 
 def test_finish_does_not_wait_for_the_segment_in_flight_before_starting_the_tail():
-    fake = FakeTranscriber(delay=0.6)
+    fake = ToneTranscriber(delay=0.6)
     stream = StreamingTranscriber(fake, min_segment=2.0)
     stream.feed(np.concatenate([speech(6), silence(0.5)]))
-    time.sleep(0.2)  # the worker has taken the first segment
+    assert fake.started.wait(10)  # the worker has taken the first segment
     stream.feed(speech(2))
     t0 = time.perf_counter()
     result = stream.finish()
@@ -99,7 +73,7 @@ def test_finish_does_not_wait_for_the_segment_in_flight_before_starting_the_tail
 
 
 def test_feed_accepts_gradio_microphone_chunks_and_refuses_audio_after_finish():
-    fake = FakeTranscriber()
+    fake = ToneTranscriber()
     stream = StreamingTranscriber(fake)
     pcm = (speech(3) * 32767).astype(np.int16)
     stereo48k = np.repeat(to_mono16k(SAMPLE_RATE, pcm)[:, None], 2, axis=1)
@@ -111,7 +85,7 @@ def test_feed_accepts_gradio_microphone_chunks_and_refuses_audio_after_finish():
 
 
 def test_a_failing_transcriber_is_reported_by_finish():
-    class Broken(FakeTranscriber):
+    class Broken(ToneTranscriber):
         def transcribe(self, audio, **kw):
             raise ValueError("boom")
 
@@ -119,3 +93,11 @@ def test_a_failing_transcriber_is_reported_by_finish():
     stream.feed(np.concatenate([speech(4), silence(0.5), speech(1)]))
     with pytest.raises(ValueError):
         stream.finish()
+
+
+def test_a_second_recording_follows_the_first_in_one_transcript():
+    a = Transcript("one two", (Segment("one two", 0.5, 1.5, (Word("one", 0.5, 0.9), Word("two", 1.0, 1.5))),), 2.0, 0.1)
+    b = Transcript("three", (Segment("three", 0.2, 0.6, (Word("three", 0.2, 0.6),)),), 1.0, 0.05, tail_seconds=0.3)
+    both = a.then(b)
+    assert both.text == "one two three" and both.audio_seconds == 3.0 and both.tail_seconds == 0.3
+    assert [(w.text, w.start) for w in both.words] == [("one", 0.5), ("two", 1.0), ("three", 2.2)]
