@@ -207,13 +207,28 @@ def make_corpus(folder: Path, names=CORPUS_FILES) -> Path:
 
 
 def speech_audio(seconds: float):
-    """Audio for ``FakeTranscriber``: each sample's value says when it was recorded (0.01 + 1e-4 x its
-    time in seconds), so the fake knows which part of an answer any piece of it is."""
+    """Audio for ``ScriptTranscriber``: sample i has the value (i // 160) / 32767 (its time in
+    centiseconds, exact in 16-bit PCM too), so the fake knows exactly where in an answer any piece of
+    it starts, however the audio was cut and converted."""
     import numpy as np
 
     from rag.speech.types import SAMPLE_RATE
 
-    return (0.01 + 1e-4 * np.arange(int(seconds * SAMPLE_RATE), dtype=np.float64) / SAMPLE_RATE).astype(np.float32)
+    n = int(seconds * SAMPLE_RATE)
+    assert n < 32767 * 160, "at most 327 s"
+    return ((np.arange(n) // 160) / 32767).astype(np.float32)
+
+
+def speech_audio_start(audio) -> float:
+    """Where a piece of ``speech_audio`` starts, in seconds."""
+    import numpy as np
+
+    from rag.speech.types import SAMPLE_RATE
+
+    k = np.round(np.asarray(audio, dtype=np.float64) * 32767).astype(np.int64)
+    steps = np.nonzero(np.diff(k))[0]
+    first = int(k[steps[0] + 1]) * 160 - int(steps[0] + 1) if len(steps) else int(k[0]) * 160
+    return first / SAMPLE_RATE
 
 
 class ScriptTranscriber:
@@ -242,7 +257,7 @@ class ScriptTranscriber:
         from rag.speech.types import SAMPLE_RATE, Segment, Transcript, Word
 
         n = len(audio) / SAMPLE_RATE
-        start = round((float(audio[0]) - 0.01) / 1e-4, 2) if len(audio) else 0.0
+        start = speech_audio_start(audio) if len(audio) else 0.0
         self.calls.append({"start": start, "seconds": n, "prompt": prompt, "background": background})
         words = tuple(Word(w, a - start, b - start) for w, (a, b) in zip(self.words, self.times) if start <= a < start + n)
         segs = (Segment(" ".join(w.text for w in words), words[0].start, words[-1].end, words),) if words else ()

@@ -23,6 +23,7 @@ from ui.common import FREE, guarded, model_label
 from ui.interview_tab import build_interview_tab
 from ui.notes_tab import build_notes_tab
 from ui.progress_tab import build_progress_tab
+from ui.voice import mic_script
 
 TITLE = "Interview Coach"
 CSS_PATH = Path(__file__).with_name("style.css")
@@ -70,6 +71,7 @@ def launch_kwargs(settings: Settings) -> dict:
         "theme": make_theme(),
         "css": _read_css(),
         "footer_links": ["settings"],
+        "head": mic_script(),  # the microphone's recorder (ui/mic.js)
         # Gradio refuses bigger uploads outright; within this, ui.uploads explains its own limit.
         "max_file_size": max(4 * settings.ui.upload_max_bytes, 10_000_000),
         "allowed_paths": [str(settings.paths.reports_dir)],  # the session reports, for download

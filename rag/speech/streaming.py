@@ -82,7 +82,6 @@ class StreamingTranscriber:
         self._errors: list[BaseException] = []
         self._cond = threading.Condition()
         self._finished = False
-        self._fed_at = time.monotonic()
         self._idle = True  # the worker waits for audio: nothing it could cut yet
         self._worker = threading.Thread(target=self._run, name="speech-stream", daemon=True)
         self._worker.start()
@@ -104,14 +103,8 @@ class StreamingTranscriber:
             if self._finished:
                 raise RuntimeError("feed() after finish()")
             self._chunks.append((rate, samples))
-            self._fed_at = time.monotonic()
             self._idle = False
             self._cond.notify_all()
-
-    def seconds_since_feed(self) -> float:
-        """Seconds since audio was last fed (or since creation)."""
-        with self._cond:
-            return time.monotonic() - self._fed_at
 
     def audio(self) -> np.ndarray:
         """All the audio fed so far (mono float32, 16 kHz)."""
