@@ -105,6 +105,17 @@ class UISettings(_Section):
     upload_max_bytes: int = Field(2_000_000, ge=1_000, description="Largest note file accepted by the app's upload.")
     users_file: Path | None = Field(None, description="Who may log in to the app: user names and salted scrypt password hashes, edited with `coach users add/list/remove`. Unset: `<data_dir>/users.json`.")
     require_login: bool = Field(False, description="Ask for a login on a loopback host too (at least one user needed); each user then has their own progress. A host reachable from the network always asks.")
+    tls_certfile: Path | None = Field(None, description="Serve over HTTPS with this certificate (PEM), with `tls_keyfile`: browsers allow the microphone only on https:// or on the machine itself, so a phone needs it (see \"A phone\").")
+    tls_keyfile: Path | None = Field(None, description="The private key (PEM) of `tls_certfile`.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self):
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("set both COACH_TLS_CERTFILE and COACH_TLS_KEYFILE (or neither)")
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{path} is not a file (COACH_TLS_CERTFILE / COACH_TLS_KEYFILE)")
+        return self
 
 
 class SpeechSettings(_Section):

@@ -75,7 +75,17 @@ def launch_kwargs(settings: Settings) -> dict:
         # Gradio refuses bigger uploads outright; within this, ui.uploads explains its own limit.
         "max_file_size": max(4 * settings.ui.upload_max_bytes, 10_000_000),
         "allowed_paths": [str(settings.paths.reports_dir)],  # the session reports, for download
+        **tls_kwargs(settings),
     }
+
+
+def tls_kwargs(settings: Settings) -> dict:
+    """HTTPS with the configured certificate (a self-signed one too: Gradio's own start-up request
+    then skips verification); nothing without one."""
+    if settings.ui.tls_certfile is None:
+        return {}
+    return {"ssl_certfile": str(settings.ui.tls_certfile), "ssl_keyfile": str(settings.ui.tls_keyfile),
+            "ssl_verify": False}
 
 
 class CoachBlocks(gr.Blocks):

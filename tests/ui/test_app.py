@@ -8,7 +8,7 @@ import pytest
 from gradio_client import Client, handle_file
 from langchain_core.embeddings import Embeddings
 
-from conftest import FAKE_SCALE, on_topic_answer
+from conftest import FAKE_SCALE, app_services, on_topic_answer, served
 
 
 pytestmark = pytest.mark.timeout(300)
@@ -427,3 +427,29 @@ def test_a_page_of_another_origin_cannot_drive_the_app(running_app):
                        ("/gradio_api/run/reindex", {"data": []})):
         r = httpx.post(base + path, headers={"Origin": evil, "Content-Type": "text/plain"}, content=json.dumps(body))
         assert 400 <= r.status_code < 500, (path, r.status_code, r.text[:200])
+
+
+def test_with_a_certificate_the_app_is_served_over_https(tmp_path):
+    """Browsers allow the microphone only on https:// (or localhost): a phone needs TLS."""
+    import ssl
+    import subprocess
+    import urllib.request
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=coach",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    services = app_services(tmp_path / "app", tls_certfile=cert, tls_keyfile=key)
+    with served(services, warm=False) as url:
+        assert url.startswith("https://")
+        insecure = ssl.create_default_context()
+        insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+        with urllib.request.urlopen(url, context=insecure, timeout=30) as r:
+            assert r.status == 200 and b"coachMic" in r.read()
+
+
+def test_a_certificate_without_its_key_is_refused_with_one_sentence(tmp_path):
+    from core.settings import Settings
+
+    (tmp_path / "c.pem").write_text("x")
+    with pytest.raises(ValueError, match="set both COACH_TLS_CERTFILE and COACH_TLS_KEYFILE"):
+        Settings(tls_certfile=tmp_path / "c.pem")
