@@ -23,6 +23,7 @@ from rag.lexical import STOPWORDS, split_sentences
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[./+&-][A-Za-z0-9]+)*[+#]*")
 _LEVEL_OR_NUMBER = re.compile(r"^\s*(?:\d+[.)]\s*|[IVX]+[.)]\s+|Q\s*:\s*)")
+_FILE = re.compile(r"\.(?:ya?ml|json|toml|py|txt|md|csv|cfg|ini|sh)$", re.I)
 NOT_TERMS = frozenset("i ok okay q a vs eg ie etc".split())
 PROMPT_MAX_WORDS = 60  # whisper keeps about 220 prompt tokens; past ~60 words the prompt starts to echo
 
@@ -57,6 +58,10 @@ def technical_terms(text: str, common: frozenset[str] | set[str] = frozenset()) 
                 gap = sentence[last:m.start()]
                 # the first word of a sentence, of a label's text ("Solutions: Regularization") or after an arrow
                 start = last == 0 or any(c in gap for c in ":;\u2192>|")
+                glued = m.start() > 0 and (sentence[m.start() - 1].isdigit() or sentence[m.start() - 1] in "./")
+                if glued or token.count("/") > 1 or _FILE.search(token):
+                    last = m.end()
+                    continue  # "50M+" is a number, ".github/workflows/x.yml" a path: not said as terms
                 if _is_term(token, start, common) and token.lower() not in seen:
                     seen[token.lower()] = token
                 last = m.end()

@@ -55,3 +55,8 @@ def test_vocabulary_gives_a_question_its_prompt_and_its_answer_terms():
     assert vocab.prompt(None) == "MLOps interview. MLflow, DVC."
     assert vocab.answer_terms(items[1], ["PSI checks"]) == ["PSI", "DVC", "MLflow"]  # key points first
     assert len(vocab.answer_terms(_item(answer=" ".join(f"Tool{i}" for i in range(40))))) == DELIVERY_TERMS
+
+
+def test_numbers_paths_and_file_names_are_not_terms():
+    text = "We process 50M+ predictions daily. See .github/workflows/ml-pipeline.yml and params.yaml for CI/CD on S3."
+    assert technical_terms(text) == ["CI/CD", "S3"]
