@@ -152,7 +152,8 @@ def make_handlers(services):
             yield _out(list(msgs or []), render.scorecard_placeholder(), None)
             return
         msgs = []
-        card = render.scorecard_placeholder("Answer in the chat box. Your score and the key points you covered appear here.")
+        how = "Type your answer in the box" + (", or press Speak and say it" if services.speech_problem() is None else "")
+        card = render.scorecard_placeholder(f"{how}. Your score and the key points you covered appear here.")
         yield from run_events(interview.start(), interview, msgs, card)
 
     def respond(text, interview, msgs, shown=None, spoken: Transcript | None = None):
