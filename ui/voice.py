@@ -112,6 +112,7 @@ def make_voice_handlers(services, prompt_for: Callable[..., str], on_transcript:
         if piece is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if live is None or live.rid != piece.rid:  # the first piece of a recording starts its stream
+            _drop(live)  # one never finished (its last piece lost): its worker stops
             try:
                 prompt = prompt_for(*extra) if speech.speech_hotwords else ""
                 # the model is loaded by the stream's worker, off this path (it may be loading still)
@@ -151,6 +152,11 @@ def make_voice_handlers(services, prompt_for: Callable[..., str], on_transcript:
     return take
 
 
+def _drop(live) -> None:
+    if isinstance(live, Recording):
+        live.stream.close()
+
+
 def _keep(services, stream: StreamingTranscriber, user: str | None) -> None:
     folder = services.settings.paths.data_dir / "recordings" / (user or "local")
     try:
@@ -170,7 +176,7 @@ def add_microphone(services, box: gr.Textbox, spoken: gr.State, prompt_for: Call
     if problem:
         gr.HTML(note_html(f"No microphone: {problem}"), elem_id=f"{elem_id}-note", padding=False)
         return None
-    live = gr.State(None)  # the Recording under way
+    live = gr.State(None, delete_callback=_drop)  # the Recording under way
     with gr.Row(elem_classes="mic-row"):
         button = gr.Button(label, size="sm", variant="secondary", elem_id=elem_id, elem_classes="mic-button",
                            scale=0, min_width=120)

@@ -182,6 +182,13 @@ class StreamingTranscriber:
             return self._cond.wait_for(lambda: self._finished or (self._idle and not self._chunks and self._flight is None),
                                        timeout)
 
+    def close(self) -> None:
+        """Drop the recording unfinished (a new one started, the user left): the worker stops after
+        the segment it may be transcribing; nothing more is transcribed."""
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
+
     # --- end of speech ----------------------------------------------------------------------
     def finish(self) -> Transcript:
         """End of speech: transcribe what remains (with all the speech threads, while a segment still

@@ -101,3 +101,14 @@ def test_a_second_recording_follows_the_first_in_one_transcript():
     both = a.then(b)
     assert both.text == "one two three" and both.audio_seconds == 3.0 and both.tail_seconds == 0.3
     assert [(w.text, w.start) for w in both.words] == [("one", 0.5), ("two", 1.0), ("three", 2.2)]
+
+
+def test_a_closed_stream_stops_its_worker_and_refuses_more_audio():
+    fake = ToneTranscriber()
+    stream = StreamingTranscriber(fake, min_segment=2.0)
+    stream.feed(speech(3))
+    stream.close()
+    stream._worker.join(10)
+    assert not stream._worker.is_alive()
+    with pytest.raises(RuntimeError):
+        stream.feed(speech(1))
