@@ -18,7 +18,7 @@ from itertools import combinations
 from scipy.stats import spearmanr
 
 from evals.golden import DATA, in_split, read_jsonl
-from rag.interview.grading import grade_answer
+from rag.interview.grading import Grade, grade_answer
 from rag.interview.keypoints import split_key_points
 
 GRADING = DATA / "grading.jsonl"
@@ -63,6 +63,12 @@ def grading_scores(rows: Sequence[dict]) -> dict:
     }
 
 
+def grade_bank_answer(answer: str, q, embeddings) -> Grade:
+    """``answer`` graded against the bank question ``q`` as this eval grades the labelled set: the
+    reference answer's key points, its heading as the points' source."""
+    return grade_answer(answer, q.question, split_key_points(q.answer), embeddings, q.heading)
+
+
 def run_grading_calibration(services, *, split: str | None = None, limit: int | None = None,
                             progress: Callable[[int, int], None] | None = None) -> dict:
     """Grade every labelled answer of ``split`` as the interview would and compare with the labels."""
@@ -75,8 +81,7 @@ def run_grading_calibration(services, *, split: str | None = None, limit: int | 
         if q is None:
             missing.append(it["id"])
             continue
-        points = split_key_points(q.answer)
-        g = grade_answer(it["answer"], q.question, points, services.embeddings, q.heading)
+        g = grade_bank_answer(it["answer"], q, services.embeddings)
         rows.append({"id": it["id"], "qid": it["qid"], "style": it["style"], "score": it["score"],
                      "pred": g.score, "off_topic": g.off_topic})
         if progress:

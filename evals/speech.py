@@ -11,6 +11,7 @@ synthesises their audio with local voices at run time (no large audio is committ
   reference words), after joining a compound written apart on one side only ("data sets" / "datasets").
 - ``term_errors``: the same alignment scored only on the reference words that belong to one of its
   technical terms (``rag.speech.jargon.technical_terms``: MLflow, DVC, S3, Kubernetes...).
+- ``grade_gaps``: how far the grade of each transcript is from the grade of the text that was read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rag.speech.jargon import technical_terms
 
 GRADING = DATA / "grading.jsonl"
 SPOKEN_STYLES = ("strong", "partial")
+GRADE_MARGIN = 10  # a spoken answer's grade should be within this many points of its typed grade
 _NUMBERS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -131,3 +133,18 @@ def term_errors(reference: str, hypothesis: str) -> Errors:
     _, ok = _align(ref, hyp)
     positions = term_positions(" ".join(ref), technical_terms(reference))
     return Errors(sum(not ok[i] for i in positions), len(positions))
+
+
+def grade_gaps(rows: list[dict], margin: int = GRADE_MARGIN) -> dict:
+    """Spoken against typed grades over rows with ``id``, ``text_score`` (the grade of the text read
+    aloud) and ``spoken_score`` (the grade of its transcript): the mean and largest absolute gap, the
+    mean signed gap (below 0: speaking costs points), the share within ``margin`` points, the two
+    largest gaps."""
+    if not rows:
+        return {"n": 0}
+    gaps = [r["spoken_score"] - r["text_score"] for r in rows]
+    worst = sorted(rows, key=lambda r: -abs(r["spoken_score"] - r["text_score"]))[:2]
+    return {"n": len(rows), "mean_abs_diff": round(sum(map(abs, gaps)) / len(gaps), 2), "max_abs_diff": max(map(abs, gaps)),
+            "mean_diff": round(sum(gaps) / len(gaps), 2),
+            "within_margin": round(sum(abs(g) <= margin for g in gaps) / len(gaps), 4),
+            "worst": [{"id": r["id"], "text_score": r["text_score"], "spoken_score": r["spoken_score"]} for r in worst]}

@@ -1,6 +1,7 @@
-"""Scoring a transcript against what was said: normalised word error rate, errors on technical terms."""
+"""Scoring a transcript against what was said: normalised word error rate, errors on technical terms,
+the gap between a transcript's grade and the grade of the text that was read."""
 
-from evals.speech import normalise, spoken_form, spoken_items, term_errors, term_positions, word_errors
+from evals.speech import grade_gaps, normalise, spoken_form, spoken_items, term_errors, term_positions, word_errors
 
 
 def test_normalisation_makes_spelling_variants_equal():
@@ -34,3 +35,14 @@ def test_a_compound_written_apart_is_not_two_errors():
     assert word_errors("store the datasets in the hyperparameter log", "store the data sets in the hyper parameter log").errors == 0
     assert word_errors("a fast car", "a fastcar").errors == 0
     assert term_errors("a FastAPI service", "a fast API service").errors == 1  # a term written apart is misheard
+
+
+def test_grade_gaps_measure_spoken_against_typed_grades():
+    rows = [{"id": "a", "text_score": 90, "spoken_score": 88}, {"id": "b", "text_score": 80, "spoken_score": 65},
+            {"id": "c", "text_score": 70, "spoken_score": 80}, {"id": "d", "text_score": 50, "spoken_score": 61}]
+    g = grade_gaps(rows)
+    assert (g["n"], g["mean_abs_diff"], g["max_abs_diff"], g["mean_diff"]) == (4, 9.5, 15, 1.0)
+    assert g["within_margin"] == 0.5  # 2 and 10 are within 10 points; 15 and 11 are not
+    assert g["worst"] == [{"id": "b", "text_score": 80, "spoken_score": 65}, {"id": "d", "text_score": 50, "spoken_score": 61}]
+    assert grade_gaps(rows, margin=15)["within_margin"] == 1.0
+    assert grade_gaps([]) == {"n": 0}
