@@ -7,6 +7,8 @@ cached as WAV files in ``<data_dir>/speech-bench/`` (git-ignored; nothing large 
 1. **accuracy**: each recording is replayed through ``StreamingTranscriber`` as the app uses it
    (segments cut at pauses), with the notes' vocabulary as prompt and without; word error rate
    overall and on the technical terms, real-time factor (processing time / audio length);
+   **grades**: each transcript with the vocabulary graded as the interview grades it (same key points,
+   the real embeddings) against the grade of the text that was read, per voice and style;
 2. **latency**: answers joined into recordings of about ``long_seconds`` (two minutes) fed at the pace
    of speech in half-second chunks, with the chat model loaded; time from the end of speech to the
    complete transcript;
@@ -26,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import Settings
-from evals.speech import Errors, spoken_form, spoken_items, term_errors, word_errors
+from evals.grading import grade_bank_answer
+from evals.speech import GRADE_MARGIN, SPOKEN_STYLES, Errors, grade_gaps, spoken_form, spoken_items, term_errors, word_errors
 from rag.interview.keypoints import split_key_points
 from rag.speech.streaming import StreamingTranscriber
 from rag.speech.stt import make_transcriber
@@ -120,6 +123,7 @@ def bench_speech(settings: Settings, make_services: Callable[[Settings], object]
         log(f"{voice.name}: reading {len(items)} answers aloud (cached in {cache})…")
         recordings[voice.name] = {it["id"]: _recording(voice, it["text"], cache) for it in items}
     # 1. accuracy, with and without the notes' vocabulary
+    said: dict[str, dict[str, str]] = {name: {} for name in recordings}
     for name, recs in recordings.items():
         for mode in ("prompt", "no_prompt"):
             log(f"{name}: transcribing {len(items)} answers ({mode.replace('_', ' ')})…")
@@ -130,6 +134,8 @@ def bench_speech(settings: Settings, make_services: Callable[[Settings], object]
                 total, terms = total + e, terms + te
                 busy, audio_s = busy + tr.seconds, audio_s + tr.audio_seconds
                 worst.append((e.rate or 0.0, it["id"], tr.text))
+                if mode == "prompt":
+                    said[name][it["id"]] = tr.text
             worst.sort(reverse=True)
             figures[f"{name}_{mode}"] = {"wer_pct": _rate(total), "term_wer_pct": _rate(terms), "words": total.words,
                                          "term_words": terms.words, "audio_s": round(audio_s, 1),
@@ -138,6 +144,14 @@ def bench_speech(settings: Settings, make_services: Callable[[Settings], object]
     both = [figures[f"{n}_prompt"] for n in recordings]
     figures["wer_pct"] = round(statistics.fmean(f["wer_pct"] for f in both), 2)
     figures["term_wer_pct"] = round(statistics.fmean(f["term_wer_pct"] for f in both), 2)
+    log(f"grading {len(items)} texts and their {len(items) * len(said)} transcripts…")
+    typed = {it["id"]: grade_bank_answer(it["text"], bank[it["qid"]], services.embeddings).score for it in items}
+    figures["grades"] = {}
+    for name, texts in said.items():
+        rows = [{"id": it["id"], "style": it["style"], "text_score": typed[it["id"]],
+                 "spoken_score": grade_bank_answer(texts[it["id"]], bank[it["qid"]], services.embeddings).score,
+                 "transcript": texts[it["id"]]} for it in items]
+        figures["grades"][name] = {**{s: grade_gaps([r for r in rows if r["style"] == s]) for s in SPOKEN_STYLES}, "answers": rows}
     # 2. latency at the pace of speech, chat model loaded; 3. the chat model's pace meanwhile
     llm = services.chat_model if with_llm else None
     if llm is not None and not hasattr(llm, "raw_chat_completion"):
@@ -186,6 +200,7 @@ def summary_lines(f: dict) -> list[str]:
                          f"real-time factor {v['real_time_factor']}")
     lines.append(f"WER (with the notes' vocabulary, mean of the voices): {f['wer_pct']}% (target <= 8%); "
                  f"on technical terms: {f['term_wer_pct']}% (target <= 10%)")
+    lines += grade_lines(f["grades"])
     for k, v in f.items():
         if "latency" in k and isinstance(v, dict):
             lines.append(f"{k}: {v['end_of_speech_to_transcript_s']} s after the end of speech "
@@ -195,3 +210,22 @@ def summary_lines(f: dict) -> list[str]:
                      f"{f.get('generation_while_transcribing', {}).get('tokens_per_s')} tokens/s while transcribing")
     lines.append(f"worst end-of-speech latency: {f['latency_max_s']} s (target < 1.5 s)")
     return lines
+
+
+def grade_lines(grades: dict, margin: int = GRADE_MARGIN) -> list[str]:
+    """The grades part of the summary: each voice's gaps by style, then the target met or missed (every
+    strong answer of every voice within ``margin`` points of its typed grade)."""
+    lines = []
+    for name, by_style in grades.items():
+        for style in SPOKEN_STYLES:
+            g = by_style[style]
+            if g["n"]:
+                worst = ", ".join(f"{w['id']} {w['text_score']} -> {w['spoken_score']}" for w in g["worst"])
+                lines.append(f"{name} {style} grades, spoken vs typed: mean |difference| {g['mean_abs_diff']}, max {g['max_abs_diff']}, "
+                             f"mean {g['mean_diff']:+}, {100 * g['within_margin']:.0f}% within {margin} points of {g['n']} (worst: {worst})")
+    strong = {name: by_style["strong"] for name, by_style in grades.items() if by_style["strong"]["n"]}
+    if not strong:
+        return [*lines, f"strong answers: spoken within {margin} points of typed: not measured (no strong answer)"]
+    verdict = ", ".join(f"{name} {'met' if g['max_abs_diff'] <= margin else 'missed'}" for name, g in strong.items())
+    met = all(g["max_abs_diff"] <= margin for g in strong.values())
+    return [*lines, f"strong answers: spoken within {margin} points of typed (every answer): {'met' if met else 'missed'} ({verdict})"]

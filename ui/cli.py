@@ -332,7 +332,7 @@ def bench(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"), ski
           users: int = typer.Option(None, "--users", min=1, help="With --load (implies it): how many users (default 8)."),
           per_user: int = typer.Option(2, "--questions-per-user", min=1, max=5, help="With --load: questions each user asks."),
           slots: int = typer.Option(0, "--slots", min=0, max=16, help="With --load: also serve the embedded model as an OpenAI-compatible endpoint with this many parallel slots and load it."),
-          speech: bool = typer.Option(False, "--speech", help="Instead: speech-to-text WER (overall, on technical terms), real-time factor and end-of-speech latency on the spoken test set (needs the speech and voice extras)."),
+          speech: bool = typer.Option(False, "--speech", help="Instead: speech-to-text WER (overall, on technical terms), spoken against typed grades, real-time factor and end-of-speech latency on the spoken test set (needs the speech and voice extras)."),
           speech_split: str = typer.Option("heldout", "--speech-split", help="With --speech: tune, heldout or all."),
           speech_limit: int = typer.Option(None, "--speech-limit", min=1, help="With --speech: only the first N answers.")):
     """Print speed and memory figures (cold/warm ingest, retrieval latency, first token, tokens/s);

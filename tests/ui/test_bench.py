@@ -14,6 +14,7 @@ from core.settings import Settings
 from rag.services import build_services
 from ui.bench_load import LoadQuestion, assign, bench_endpoint_direct, bench_load, check_answer
 from ui.bench_scale import bench_scale, golden_questions, parse_sizes, summary_lines
+from ui.bench_speech import grade_lines
 from ui.cli import app
 
 
@@ -108,3 +109,20 @@ def test_users_at_a_wait_follow_the_md1_queue():
     # per user every 120 s at that load is 0.5 * 120 / 20 = 3 users
     assert users_at_wait(20.0, target_s=10.0, every_s=120.0) == pytest.approx(3.0)
     assert users_at_wait(10.0) > users_at_wait(20.0)  # faster answers, more users
+
+
+def test_speech_grade_lines_state_the_strong_answer_target_per_voice():
+    def style(n, max_diff):
+        return {"n": n, "mean_abs_diff": 3.0, "max_abs_diff": max_diff, "mean_diff": -2.0, "within_margin": 0.9,
+                "worst": [{"id": "p1-006", "text_score": 92, "spoken_score": 92 - max_diff}]} if n else {"n": 0}
+
+    grades = {"piper-joe": {"strong": style(10, 10), "partial": style(10, 30)},
+              "espeak-ng-en-us": {"strong": style(10, 11), "partial": style(0, 0)}}
+    lines = grade_lines(grades)
+    assert len(lines) == 4  # piper strong and partial, espeak strong, the target
+    assert "piper-joe partial grades" in lines[1] and "max 30" in lines[1] and "p1-006 92 -> 62" in lines[1]
+    assert lines[-1].startswith("strong answers: spoken within 10 points of typed") and lines[-1].endswith(
+        "missed (piper-joe met, espeak-ng-en-us missed)")
+    grades["espeak-ng-en-us"]["strong"] = style(10, 4)
+    assert grade_lines(grades)[-1].endswith(": met (piper-joe met, espeak-ng-en-us met)")
+    assert grade_lines({"piper-joe": {"strong": style(0, 0), "partial": style(3, 5)}})[-1].endswith("not measured (no strong answer)")
