@@ -69,26 +69,23 @@ class Services:
 
     def speech_problem(self) -> str | None:
         """Why there is no speech input here (one sentence), or None; loads no model."""
-        if self._transcriber is not None:
+        if self._transcriber is not None:  # handed in, or loaded already
             return None
         from rag.speech.stt import speech_problem
 
         return speech_problem(self.settings.speech, self.settings.paths.model_cache_dir)
 
-    @cached_property
+    @property
     def transcriber(self) -> Transcriber:
-        """Speech-to-text (``rag.speech.stt.make_transcriber``), loaded on first use; raises
-        ``SpeechUnavailable`` without the speech extra."""
-        if self._transcriber is not None:
-            return self._transcriber
-        from rag.speech.stt import make_transcriber
+        """Speech-to-text (``rag.speech.stt.make_transcriber``), loaded once, on first use (the
+        warm-up or a first recording, whichever comes first); raises ``SpeechUnavailable`` without
+        the speech extra."""
+        with self._speech_lock:
+            if self._transcriber is None:
+                from rag.speech.stt import make_transcriber
 
-        with self._speech_lock:  # the warm-up and a first recording load it once
-            if "transcriber" in self.__dict__:
-                return self.__dict__["transcriber"]
-            loaded = make_transcriber(self.settings.speech, self.settings.paths.model_cache_dir)
-            self.__dict__["transcriber"] = loaded
-            return loaded
+                self._transcriber = make_transcriber(self.settings.speech, self.settings.paths.model_cache_dir)
+            return self._transcriber
 
     def vocabulary(self) -> Vocabulary:
         """The notes' vocabulary for speech (prompts, delivery terms), worked out again only when

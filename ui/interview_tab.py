@@ -136,6 +136,8 @@ def _out(msgs: list[dict], card: str, interview):
 
 
 def make_handlers(services):
+    how_to_answer = "Type your answer in the box" + (", or press Speak and say it" if services.speech_problem() is None
+                                                     else "")
     def start(topics, weak, count, level, interview, msgs, request: gr.Request = None):
         """Plan and start a new interview; the first question comes at once.  ``level``: a level
         name to start at (the session then adapts to the answers) or "any".  The session reads and
@@ -152,8 +154,7 @@ def make_handlers(services):
             yield _out(list(msgs or []), render.scorecard_placeholder(), None)
             return
         msgs = []
-        how = "Type your answer in the box" + (", or press Speak and say it" if services.speech_problem() is None else "")
-        card = render.scorecard_placeholder(f"{how}. Your score and the key points you covered appear here.")
+        card = render.scorecard_placeholder(f"{how_to_answer}. Your score and the key points you covered appear here.")
         yield from run_events(interview.start(), interview, msgs, card)
 
     def respond(text, interview, msgs, shown=None, spoken: Transcript | None = None):

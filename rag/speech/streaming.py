@@ -1,13 +1,14 @@
 """Transcribe while the candidate speaks, so that after they stop only the last seconds remain.
 
-``StreamingTranscriber.feed(chunk)`` appends microphone audio (a Gradio streaming microphone gives
-``(rate, int16 array)`` chunks every half second or so).  A background thread cuts the audio not yet
+``StreamingTranscriber.feed(chunk)`` appends microphone audio (the app's recorder, ``ui/mic.js``, sends
+16-bit pieces every half second).  A background thread cuts the audio not yet
 transcribed at a pause (``find_cut``: at least ``min_segment`` seconds, cut in the middle of the last
 quiet stretch of ``pause`` seconds; with no pause, at the quietest point once ``max_segment`` is reached)
 and transcribes that segment with the transcriber's *background* threads (one by default, so a chat
-answer being generated meanwhile keeps its cores), its prompt being the notes' vocabulary.  ``finish()`` (end of speech) transcribes the tail at once with all the
-speech threads, in parallel with a segment still in flight, and returns the whole ``Transcript`` with
-its timings: ``tail_seconds`` is end-of-speech-to-transcript latency.
+answer being generated meanwhile keeps its cores), its prompt being the notes' vocabulary.
+``finish()`` (end of speech) transcribes the tail at once with all the speech threads, in parallel with
+a segment still in flight, and returns the whole ``Transcript`` with its timings: ``tail_seconds`` is
+end-of-speech-to-transcript latency.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class StreamingTranscriber:
     """One answer being spoken.  Thread-safe ``feed``; ``finish`` once.  ``prompt``: the notes'
     vocabulary for the question (``rag.speech.jargon.initial_prompt``).  ``transcriber``: the
     recogniser, or a function returning it, called when the first segment is transcribed, so that
-    feeding never waits for a model to load (a browser drops audio while a chunk is pending)."""
+    feeding never waits for a model to load (the pieces queued behind it would stall)."""
 
     def __init__(self, transcriber: Transcriber | Callable[[], Transcriber], *, prompt: str = "", min_segment: float = 8.0,
                  max_segment: float = 20.0, pause: float = 0.3, sample_rate: int = SAMPLE_RATE) -> None:

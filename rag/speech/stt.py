@@ -95,15 +95,21 @@ class WhisperTranscriber:
         return Transcript(join_segments(segs), tuple(segs), seconds, time.perf_counter() - t0)
 
 
+def _model_path(speech: SpeechSettings, models_dir: Path) -> Path:
+    """The folder of the chosen whisper weights; ``SpeechUnavailable`` (how to install the
+    ``speech`` extra) when faster-whisper or the weights are missing.  Loads no model."""
+    try:
+        import faster_whisper  # noqa: F401
+    except ImportError:
+        raise SpeechUnavailable(f"Speech input needs faster-whisper: {INSTALL_HINT}.") from None
+    return model_dir(speech.speech_model, models_dir)
+
+
 def speech_problem(speech: SpeechSettings, models_dir: Path) -> str | None:
     """Why speech-to-text cannot run here (one sentence), or None: faster-whisper and the chosen
     weights are installed.  Loads no model (the app asks this to show or hide the microphone)."""
     try:
-        import faster_whisper  # noqa: F401
-    except ImportError:
-        return f"Speech input needs faster-whisper: {INSTALL_HINT}."
-    try:
-        model_dir(speech.speech_model, models_dir)
+        _model_path(speech, models_dir)
     except SpeechUnavailable as e:
         return str(e)
     return None
@@ -112,9 +118,5 @@ def speech_problem(speech: SpeechSettings, models_dir: Path) -> str | None:
 def make_transcriber(speech: SpeechSettings, models_dir: Path) -> Transcriber:
     """The transcriber ``speech`` asks for; ``SpeechUnavailable`` (one sentence: how to install the
     ``speech`` extra) when faster-whisper or the chosen weights are not installed."""
-    problem = speech_problem(speech, models_dir)
-    if problem:
-        raise SpeechUnavailable(problem)
-    path = model_dir(speech.speech_model, models_dir)
-    return WhisperTranscriber(path, threads=speech.speech_threads, background_threads=speech.speech_background_threads,
-                              name=speech.speech_model)
+    return WhisperTranscriber(_model_path(speech, models_dir), threads=speech.speech_threads,
+                              background_threads=speech.speech_background_threads, name=speech.speech_model)
